@@ -1,0 +1,1 @@
+"""The science of Learning Theory Lab: pure functions, no streamlit, no altair."""

@@ -1,0 +1,1 @@
+"""What pages share: the page registry, controls, chart builders, page anatomy and live runs."""

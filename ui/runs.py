@@ -1,0 +1,141 @@
+"""Live runs for long work.
+
+Progress and a throttled live chart while a ``core`` function trains, a Stop button, and a process-wide LRU of
+finished runs so that a revisit with the same settings is instant.
+
+The ``core`` function follows the project convention: ``fn(config, *, callback)`` (or ``fn(**config,
+callback=...)`` when ``config`` is a dict) calls ``callback(record)`` every few steps with a dict that carries
+``"progress"`` (fraction done, 0..1) and whatever the live chart plots, and returns the full result.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+MAX_FINISHED = 48  # finished runs kept per process (results are small DataFrames)
+MIN_REDRAW_S = 0.1  # at most 10 live-chart updates per second
+
+_finished: OrderedDict[tuple, Any] = OrderedDict()
+_lock = threading.Lock()
+
+
+def run_key(fn: Callable, config: Any) -> tuple:
+    """The cache key of a run: the function and a stable repr of its configuration."""
+    if isinstance(config, dict):
+        config = tuple(sorted((k, repr(v)) for k, v in config.items()))
+    return fn.__module__, fn.__qualname__, repr(config)
+
+
+def finished_run(fn: Callable, config: Any) -> Any | None:
+    """The cached result of a finished run, or ``None``."""
+    key = run_key(fn, config)
+    with _lock:
+        if key in _finished:
+            _finished.move_to_end(key)
+            return _finished[key]
+    return None
+
+
+def _store(key: tuple, result: Any) -> None:
+    with _lock:
+        _finished[key] = result
+        _finished.move_to_end(key)
+        while len(_finished) > MAX_FINISHED:
+            _finished.popitem(last=False)
+
+
+def live_run(
+    fn: Callable,
+    config: Any,
+    *,
+    label: str,
+    key: str,
+    live_chart: Callable[[pd.DataFrame], alt.TopLevelMixin] | None = None,
+) -> Any | None:
+    """Run ``fn`` with live progress, or return its cached result.
+
+    Parameters
+    ----------
+    fn : callable
+        A ``core`` function taking ``config`` and a keyword ``callback``.
+    config : frozen dataclass or dict
+        The run's settings; equal configurations share one cached result.
+    label : str
+        What the progress bar says ("Training 3 variants x 16 rounds").
+    key : str
+        A page-unique key for the Stop button and the stopped state.
+    live_chart : callable, optional
+        Builds a chart from the records so far (a DataFrame of the callback dicts), redrawn at most 10 times a
+        second.
+
+    Returns
+    -------
+    The result, or ``None`` when the user stopped the run or it failed with a bad-input message (both are
+    shown on the page; the caller should then ``st.stop()`` or skip its charts).
+    """
+    rkey = run_key(fn, config)
+    cached = finished_run(fn, config)
+    if cached is not None:
+        return cached
+
+    stopped_key, partial_key = f"_run_stopped_{key}", f"_run_partial_{key}"
+    if st.session_state.get(stopped_key) == rkey:
+        records = st.session_state.get(partial_key, [])
+        st.info(
+            f"Run stopped by you after {len(records)} updates. Change a setting or press Run to start it again.",
+            icon=":material/stop_circle:",
+        )
+        if live_chart is not None and records:
+            st.altair_chart(live_chart(pd.DataFrame(records)), width="stretch")
+        if st.button("Run", key=f"_run_again_{key}", icon=":material/play_arrow:"):
+            st.session_state.pop(stopped_key, None)
+            st.rerun()
+        return None
+
+    top = st.columns([5, 1], vertical_alignment="center")
+    bar = top[0].progress(0.0, text=f"{label}: starting")
+    if top[1].button("Stop", key=f"_run_stop_{key}", icon=":material/stop:"):
+        st.session_state[stopped_key] = rkey
+        st.rerun()
+    slot = st.empty()
+    records: list[dict] = []
+    st.session_state[partial_key] = records
+    last = [0.0]
+    started = time.monotonic()
+
+    def draw(force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and now - last[0] < MIN_REDRAW_S:
+            return
+        last[0] = now
+        frac = float(min(max(records[-1].get("progress", 0.0), 0.0), 1.0)) if records else 0.0
+        bar.progress(frac, text=f"{label}: {frac:.0%} ({now - started:.1f} s)")
+        if live_chart is not None and records:
+            slot.altair_chart(live_chart(pd.DataFrame(records)), width="stretch")
+
+    def callback(record: dict) -> None:
+        records.append(dict(record))
+        draw()
+
+    try:
+        result = fn(**config, callback=callback) if isinstance(config, dict) else fn(config, callback=callback)
+    except (ValueError, TypeError) as exc:
+        top[0].empty()
+        top[1].empty()
+        slot.empty()
+        st.error(str(exc), icon=":material/error:")
+        return None
+    _store(rkey, result)
+    top[0].empty()
+    top[1].empty()
+    slot.empty()
+    st.session_state.pop(partial_key, None)
+    return result
