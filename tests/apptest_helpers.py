@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from streamlit.testing.v1 import AppTest
+
+APP = Path(__file__).resolve().parent.parent / "app.py"
 
 
 def open_page(stem: str, params: dict[str, str] | None = None, *, timeout: float = 60) -> AppTest:
     """Run ``app.py``, switch to ``pages/<stem>.py`` with the query ``params`` (a deep link), and return it."""
-    at = AppTest.from_file("app.py", default_timeout=timeout)
+    at = AppTest.from_file(str(APP), default_timeout=timeout)
     at.run()
     at.switch_page(f"pages/{stem}.py")
     for key, value in (params or {}).items():

@@ -1,0 +1,50 @@
+"""Every page in a real browser: it loads with no exception, shows a chart, and survives one interaction."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ui.registry import HOME, available_topics
+
+pytestmark = pytest.mark.e2e
+
+EXCEPTION = '[data-testid="stException"]'
+CHART = '[data-testid="stVegaLiteChart"]'
+RUNNING = '[data-testid="stStatusWidget"]'
+
+
+def _settle(page, timeout_ms: int = 90_000) -> None:
+    """Wait until the script has finished its run (the running indicator is gone)."""
+    page.wait_for_timeout(500)
+    page.wait_for_selector(RUNNING, state="detached", timeout=timeout_ms)
+
+
+def test_home_links_every_page(page, app_url: str, artifacts: Path) -> None:
+    page.goto(app_url)
+    page.wait_for_selector("h1:has-text('Learning Theory Lab')", timeout=30_000)
+    _settle(page)
+    assert page.locator(EXCEPTION).count() == 0
+    assert page.locator('[data-testid="stPageLink"]').count() == len(available_topics())
+    page.screenshot(path=str(artifacts / f"{Path(HOME.file).stem}.png"), full_page=True)
+
+
+@pytest.mark.parametrize("info", available_topics(), ids=lambda p: p.url_path)
+def test_page_loads_shows_a_chart_and_takes_an_interaction(page, app_url: str, artifacts: Path, info) -> None:
+    page.goto(f"{app_url}/{info.url_path}")
+    page.wait_for_selector(CHART, timeout=60_000)
+    _settle(page)
+    assert page.locator(EXCEPTION).count() == 0, page.locator(EXCEPTION).first.inner_text()
+    page.screenshot(path=str(artifacts / f"{info.url_path}.png"), full_page=True)
+
+    slider = page.locator('[data-testid="stSidebar"] [role="slider"]').first
+    if slider.count():
+        slider.focus()
+        slider.press("ArrowRight")
+    else:
+        page.locator('[data-testid="stSidebar"] input').first.press("ArrowUp")
+    _settle(page)
+    assert page.locator(EXCEPTION).count() == 0, page.locator(EXCEPTION).first.inner_text()
+    assert page.locator(CHART).count() >= 1
+    assert "?" in page.url, "the interaction should have written the control's value into the URL"

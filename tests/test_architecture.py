@@ -1,0 +1,78 @@
+"""The layer rules of DESIGN.md, checked on the source tree."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+from ui.registry import HOME, TOPICS, available_topics
+
+ROOT = Path(__file__).resolve().parent.parent
+CORE_ALLOWED = {"numpy", "scipy", "pandas", "torch", "ot", "sklearn", "core"}
+PAGE_FORBIDDEN = {"torch", "scipy", "ot", "sklearn"}
+
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(), filename=str(path))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def _stdlib(name: str) -> bool:
+    import sys
+
+    return name in sys.stdlib_module_names or name == "__future__"
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "core").glob("*.py")), ids=lambda p: p.name)
+def test_core_imports_only_science_libraries(path: Path) -> None:
+    bad = {n for n in _imports(path) if not _stdlib(n) and n not in CORE_ALLOWED}
+    assert not bad, f"{path.name} imports {sorted(bad)}; core/ may import only {sorted(CORE_ALLOWED)} and stdlib"
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "ui").glob("charts*.py")), ids=lambda p: p.name)
+def test_chart_builders_do_not_import_streamlit(path: Path) -> None:
+    assert "streamlit" not in _imports(path)
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "pages").glob("*.py")), ids=lambda p: p.name)
+def test_pages_are_thin_views(path: Path) -> None:
+    bad = _imports(path) & PAGE_FORBIDDEN
+    assert not bad, f"{path.name} imports {sorted(bad)}: numerics belong in core/"
+    n_lines = len(path.read_text().splitlines())
+    assert n_lines <= 170, f"{path.name} has {n_lines} lines; move numerics to core/ and charts to ui/"
+
+
+def test_router_imports_nothing_heavy() -> None:
+    assert _imports(ROOT / "app.py") <= {"streamlit", "ui"}
+    assert _imports(ROOT / "ui" / "registry.py") <= {"__future__", "dataclasses", "pathlib"}
+
+
+def test_every_page_file_is_registered() -> None:
+    registered = {HOME.file} | {p.file for p in TOPICS}
+    on_disk = {f"pages/{p.name}" for p in (ROOT / "pages").glob("*.py")}
+    assert on_disk <= registered, f"unregistered pages: {sorted(on_disk - registered)}"
+
+
+def test_every_registered_topic_exists() -> None:
+    missing = [p.file for p in TOPICS if not p.exists]
+    assert not missing, f"registered but missing: {missing}"
+    assert available_topics() == list(TOPICS)
+
+
+def test_every_core_module_has_tests() -> None:
+    modules = [p.stem for p in (ROOT / "core").glob("*.py") if not p.stem.startswith("_")]
+    missing = [m for m in modules if not (ROOT / "tests" / f"test_{m}.py").exists()]
+    assert not missing, f"core modules without tests/test_<module>.py: {missing}"
+
+
+def test_every_page_has_an_apptest() -> None:
+    missing = [p.file for p in TOPICS if not (ROOT / "tests" / f"test_page_{Path(p.file).stem}.py").exists()]
+    assert not missing, f"pages without tests/test_page_<stem>.py: {missing}"
