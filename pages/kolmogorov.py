@@ -1,0 +1,153 @@
+"""Algorithmic information: compressors bound K(x), pi and an LCG fool them, NCD clustering, K is uncomputable."""
+
+import pandas as pd
+import streamlit as st
+
+from core import kolmogorov as ko
+from ui import charts_kolmogorov as charts
+from ui import controls, page
+from ui.runs import live_run
+
+page.header(
+    "Algorithmic information",
+    "The Kolmogorov complexity K(x) of a string is the length of the shortest program that prints it. Every "
+    "lossless compressor gives an upper bound: the compressed file plus a fixed decompressor is such a program. "
+    "The bound can be very loose (a few lines print a million digits of pi, which no compressor shrinks), and no "
+    "algorithm can close the gap for every string.",
+    r"K(x) = \min\{\,|p| : U(p) = x\,\} \;\le\; C(x) + c_C",
+)
+
+LABELS = dict(zip([*ko.SOURCES, "text", "file"], ["periodic", "seeded random", "digits of pi", "LCG stream",
+    "Thue-Morse (self-similar)", "prose (ours)", "your text", "your file"]))  # fmt: skip
+LENGTHS = (100, 300, 1000, 3000, 10_000, 30_000, 100_000)
+with st.sidebar:
+    source = controls.select("String", [*ko.SOURCES, "text", "file"], "pi", key="ko_source", format_func=LABELS.get)
+    length = controls.select_slider("Length (bytes)", [1000, 3000, 10_000, 30_000], 10_000, key="ko_length")
+    seed = controls.seed(key="ko_seed")
+    st.divider()
+    ncd_method = controls.radio("NCD compressor", ko.METHODS, "lzma", key="ko_ncd_method")
+    ncd_size = controls.select_slider("NCD string size (bytes)", [300, 1000, 3000], 1000, key="ko_ncd_size")
+    st.divider()
+    target = st.text_input("Target string (0s and 1s)", "0101010101010101", key="ko_target", bind="query-params")
+    max_prog = controls.slider("Longest program searched", 1, 8, 6, key="ko_max_prog", help="8 can take a minute.")
+    max_steps = controls.select_slider("Step limit", [10, 30, 100, 300, 1000], 100, key="ko_steps")
+
+st.subheader("Compressors bound K(x) from above")
+if source == "text":
+    data = st.text_area("Paste text (at most 100,000 characters)", key="ko_text", max_chars=100_000).encode()
+elif source == "file":
+    file = st.file_uploader("Any file (at most 1 MB; read as bytes)", key="ko_file", max_upload_size=1)
+    data = file.getvalue()[: 2**20] if file is not None else b""
+else:
+    data = page.compute(ko.generate, source, length, seed=seed)
+profile = page.compute(ko.complexity_profile, data, lengths=(*LENGTHS, len(data))) if data else None
+if not data:
+    st.info("Nothing to compress yet: paste some text or upload a file.", icon=":material/upload:")
+elif profile is not None:
+    if source in ko.SOURCES:
+        lengths = tuple(profile["length"].unique().tolist())
+        profile = pd.concat([profile, page.compute(ko.program_profile, source, lengths=lengths, seed=seed)])
+    page.show_chart(
+        charts.profile_chart(profile),
+        profile,
+        name="kolmogorov profile",
+        caption="program: Python source that prints exactly this prefix, 8 bits per character."
+        if source in ko.SOURCES
+        else None,
+    )
+    last = profile[profile["length"] == len(data)].set_index("method")["bits_per_symbol"]
+    best = last.drop("program", errors="ignore")
+    page.notice(
+        f"At {len(data):,} bytes the best compressor ({best.idxmin()}) needs {best.min():.3f} bits per byte, the "
+        f"worst ({best.idxmax()}) {best.max():.3f}."
+        + (f" The short program needs {last['program']:.3f}." if "program" in last else "")
+        + " Each compressor's fixed container costs "
+        + ", ".join(f"{m} {page.compute(ko.header_bits, m)} bits" for m in ko.METHODS)
+        + " (included: they are part of an honest bound)."
+    )
+
+st.subheader("Random-looking, yet simple")
+table = page.compute(ko.bounds_table, length, seed=seed)
+if table is not None:
+    page.show_chart(charts.bounds_bars(table), table, name="kolmogorov bounds")
+    bpb = table.pivot(index="source", columns="method", values="bits_per_symbol")
+    comp = bpb.drop(columns="program").min(axis=1)
+    page.notice(
+        f"The digits of pi cost at least {comp['pi']:.2f} bits per digit with every compressor (a digit carries "
+        f"at most log2 10 = 3.32 bits), the LCG stream {comp['lcg']:.2f} bits per byte: no compressor finds the "
+        f"rule. The programs below print them with {bpb.loc['pi', 'program']:.3f} and {bpb.loc['lcg', 'program']:.3f} "
+        "bits per symbol, a far better upper bound on K. The seeded random stream has a short program too (it is "
+        "pseudo-random; truly random bytes would not). For our prose the only program is print-the-text, and "
+        "the compressors beat it."
+    )
+    cols = st.columns(2)
+    cols[0].code(page.compute(ko.short_program, "pi", length), language="python")
+    cols[1].code(page.compute(ko.short_program, "lcg", length, seed=seed), language="python")
+
+st.subheader("Compression distance")
+st.markdown(
+    "Two strings are close if compressing them together costs little more than compressing one: "
+    "$\\mathrm{NCD}(x, y) = \\frac{C(xy) - \\min(C(x), C(y))}{\\max(C(x), C(y))}$. Below: our prose, the same "
+    "paragraph with its words shuffled, a second paragraph, a piece of this lab's source code and the generated"
+    " strings, clustered by scipy (average linkage)."
+)
+matrix = page.compute(ko.ncd_matrix, page.compute(ko.ncd_corpus, size=ncd_size, seed=seed), method=ncd_method)
+if matrix is not None:
+    tree = page.compute(ko.ncd_dendrogram, matrix)
+    cols = st.columns(2)
+    with cols[0]:
+        page.show_chart(charts.ncd_heatmap(matrix, tree.leaves["label"].tolist()), matrix, name="ncd matrix")
+    with cols[1]:
+        page.show_chart(charts.dendrogram_chart(tree.segments, tree.leaves), tree.segments, name="ncd dendrogram")
+    pairs = matrix[matrix["a"] < matrix["b"]].sort_values("ncd")
+    close, diag = pairs.iloc[0], matrix[matrix["a"] == matrix["b"]]["ncd"]
+    page.notice(
+        f"The closest pair is {close['a']} and {close['b']} (NCD {close['ncd']:.2f}); NCD(x, x) stays between "
+        f"{diag.min():.2f} and {diag.max():.2f}, and the random stream is at least "
+        f"{pairs[(pairs['a'] == 'random') | (pairs['b'] == 'random')]['ncd'].min():.2f} from everything."
+    )
+
+st.subheader("Why K cannot be computed")
+st.markdown(
+    "A tiny language: `0` and `1` append that digit to the output, `d` doubles the output, `+` and `-` raise and "
+    "lower a counter, and `[` … `]` repeats its body while the counter is not zero. The search below runs every "
+    "program in order of length until one prints the target. Some programs never stop (`+[]` loops forever), and "
+    "no test can tell in general whether a program will stop, so each run gets a **step limit**: a program still "
+    "running at the limit is abandoned, and a shorter but slower program would be missed. Without the limit the "
+    "search could hang on the first endless loop."
+)
+slot = st.empty()  # holds the progress bar while the search runs; cleared when it finishes
+with slot.container():
+    result = live_run(
+        ko.shortest_program,
+        {"target": target, "max_length": max_prog, "max_steps": max_steps},
+        label=f"Searching programs up to length {max_prog}",
+        key="ko_search",
+        live_chart=charts.search_live,
+    )
+if result is not None:
+    slot.empty()
+    page.show_chart(charts.search_chart(result.per_length), result.per_length, name="program search")
+    rows, found = result.per_length, ", ".join(f"`{p}`" for p in result.programs)
+    text = f"Shortest: {found} ({len(result.programs[0])} instructions). " if result.found else "No program found. "
+    page.notice(
+        text + f"{int(rows['programs_tried'].sum()):,} programs run in {rows['seconds'].sum():.2f} s; each extra "
+        f"instruction multiplies the count by about {rows['growth'].iloc[-1]:.1f}, and "
+        f"{int(rows['step_limit'].sum()):,} programs hit the step limit of {max_steps}."
+    )
+st.markdown(
+    "**The Berry paradox, in plain words.** Suppose some program `K` computed the complexity of any string. Then "
+    "a short program could list all strings in order and print the first one whose complexity is more than a "
+    "million bits. That program is only a few hundred bits long plus the number one million, yet it prints a "
+    "string that by definition needs more than a million bits. So `K` cannot exist: every compressor gives an "
+    "upper bound, but no program can certify that a bound is the shortest for every string."
+)
+
+page.references(
+    [
+        "M. Li, P. Vitányi (2019). *An Introduction to Kolmogorov Complexity and Its Applications*, 4th ed. Springer.",
+        "R. Cilibrasi, P. Vitányi (2005). Clustering by compression. *IEEE Trans. Information Theory* 51(4).",
+        "G. Chaitin (1974). Information-theoretic limitations of formal systems. *Journal of the ACM* 21(3).",
+        "J. Gibbons (2006). Unbounded spigot algorithms for the digits of pi. *American Mathematical Monthly* 113(4).",
+    ]
+)

@@ -1,0 +1,163 @@
+"""Minimum description length: model bits + data bits, the MDL pick, BIC/AIC/CV, the 1000 numbers, L1/L2."""
+
+import streamlit as st
+
+from core import mdl
+from ui import charts_mdl, controls, page
+
+page.header(
+    "Minimum description length",
+    "Send a data set to a friend in as few bits as possible: first the model, then the data with the model's "
+    "help. A model that is too simple leaves large residuals that are expensive to send; one that is too complex "
+    "costs more to describe than it saves. The shortest total message picks the model. For continuous data only "
+    "differences in length between models mean anything: the absolute number depends on the precision at which "
+    "the numbers are sent, which is the same for every model.",
+    r"L(d) = \underbrace{\tfrac{k}{2}\log_2 n}_{\text{model bits}} + "
+    r"\underbrace{\tfrac{n}{2}\log_2\!\big(2\pi e\,\mathrm{RSS}_d/n\big)}_{\text{data bits}}"
+    r" = \frac{\mathrm{BIC}}{2\ln 2},\qquad k = d + 1",
+)
+
+PRESETS = {
+    "Custom": {},
+    "Clear cubic": {"mdl_degree": 3, "mdl_noise": 0.1, "mdl_n": 200},
+    "Few noisy points": {"mdl_degree": 3, "mdl_noise": 1.0, "mdl_n": 20},
+    "Wiggly truth": {"mdl_degree": 8, "mdl_noise": 0.3, "mdl_n": 300, "mdl_max_degree": 15},
+}
+with st.sidebar:
+    controls.preset("Preset", PRESETS, key="mdl_preset")
+    source = controls.radio("Data", ["generator", "your CSV"], "generator", key="mdl_source")
+    true_degree = controls.slider("True degree", 0, 10, 3, key="mdl_degree")
+    noise = controls.select_slider("Noise sd", [0.03, 0.1, 0.3, 0.5, 1.0, 2.0], 0.3, key="mdl_noise")
+    n = controls.select_slider("Points n", [10, 15, 20, 30, 45, 60, 100, 200, 300, 500, 1000], 60, key="mdl_n")
+    seed = controls.seed(key="mdl_seed")
+    max_degree = controls.slider("Largest degree tried", 1, 20, 12, key="mdl_max_degree")
+    st.divider()
+    n_exceptions = controls.slider("Exceptions among the 1000 numbers", 0, 50, 5, key="mdl_exceptions")
+    prior = controls.select_slider("Prior scale s (L1/L2)", [0.1, 0.3, 1.0, 3.0, 10.0], 1.0, key="mdl_prior")
+
+if source == "generator":
+    data = page.compute(mdl.polynomial_data, degree=true_degree, noise=noise, n=n, seed=seed)
+else:
+    st.caption("Upload a CSV with numeric columns `x` and `y`; the generator controls are then ignored.")
+    data = controls.upload_csv("Your x, y data (CSV)", key="mdl_csv", required=("x", "y"))
+    if data is None:
+        st.info("No file yet: upload one to fit your own data.", icon=":material/upload:")
+        st.stop()
+x, y = data["x"].to_numpy(), data["y"].to_numpy()
+
+dl = page.compute(mdl.polynomial_description_lengths, x, y, max_degree=max_degree)
+scores = None if dl is None else page.compute(mdl.selection_scores, x, y, max_degree=max_degree, seed=seed)
+if scores is None:
+    st.stop()
+picks = scores[scores["picked"]].set_index("criterion")["degree"].to_dict()
+best = dl.loc[picks["mdl"]]
+excess = scores[scores["criterion"] == "mdl"].set_index("degree")["excess_bits"]
+
+st.subheader("Model bits + data bits")
+st.caption(
+    f"Data bits are drawn from the smallest data length of any degree ({dl['data_bits'].min():.1f} bits), so the "
+    "bars show what each degree costs beyond the best possible fit; the CSV has the raw values."
+)
+page.show_chart(charts_mdl.code_length_bars(dl, picks["mdl"]), dl, name="mdl code lengths")
+under = max(picks["mdl"] - 2, 0)
+page.notice(
+    f"MDL picks degree **{picks['mdl']}**: {best['model_bits']:.1f} model bits and {best['data_bits']:.1f} data "
+    f"bits, {best['total_bits']:.1f} in all"
+    + (" (negative: a density, not a count; only differences matter)." if best["data_bits"] < 0 else ".")
+    + (
+        f" Degree {under} costs {excess[under]:.1f} bits more: its residuals are too big."
+        if under < picks["mdl"]
+        else ""
+    )
+    + (
+        f" Degree {max_degree} costs {excess[max_degree]:.1f} bits more: each coefficient costs log2(n)/2 = "
+        f"{dl['model_bits'].iloc[0]:.2f} bits and the extra ones save less."
+        if max_degree > picks["mdl"]
+        else ""
+    )
+    + (f" The data were generated with degree {true_degree}." if source == "generator" else "")
+)
+
+st.subheader("Underfit, MDL pick, overfit")
+degrees = tuple(sorted({under, picks["mdl"], max_degree}))
+fits = page.compute(mdl.polynomial_fits, x, y, degrees=degrees)
+if fits is not None:
+    names = {under: "underfit", max_degree: "overfit", picks["mdl"]: "MDL pick"}
+    fits["fit"] = [f"degree {d} ({names[d]})" for d in fits["degree"]]
+    page.show_chart(charts_mdl.fits_chart(data, fits), fits, name="mdl fits")
+
+st.subheader("MDL, BIC, AIC and cross-validation")
+cols = st.columns([3, 1])
+with cols[0]:
+    page.show_chart(charts_mdl.criteria_chart(scores), scores, name="mdl criteria")
+cols[1].dataframe(
+    scores[scores["picked"]][["criterion", "degree"]].rename(columns={"degree": "picked degree"}), hide_index=True
+)
+page.notice(
+    f"MDL and BIC pick degree {picks['mdl']} and always agree: the two-part code is BIC / (2 ln 2). AIC charges "
+    f"1/ln 2 = 1.44 bits per coefficient instead of log2(n)/2 = {dl['model_bits'].iloc[0]:.2f} and picks "
+    f"{picks['aic']}; 5-fold cross-validation (seed {seed}) picks {picks['cv']}."
+)
+
+st.subheader("The 1000 numbers")
+values = page.compute(mdl.rule_with_exceptions, n_exceptions=n_exceptions, seed=seed)
+schemes = page.compute(mdl.thousand_numbers_code, values)
+if schemes is not None:
+    st.markdown(
+        r"""
+A sender has 1000 integers in $[0, 2^{16})$: $x_i = 3i + 7$ except at a few random positions. Both sides know the
+count and the range.
+- **Verbatim**: 16 bits per number.
+- **Rule + exceptions**: the rule's two integers (17 bits each, with sign), the number of exceptions (10 bits), then
+  per exception its position (10 bits) and value (16 bits).
+- **Interpolating polynomial**: the degree-999 polynomial through all points has exact integer coefficients in
+  Newton form $p(i) = \sum_k c_k \binom{i}{k}$; each is sent as sign + Elias-gamma length + magnitude bits.
+- **lzma**: a general-purpose compressor on the 2-byte numbers, for reference.
+"""
+    )
+    page.show_chart(charts_mdl.scheme_bars(schemes), schemes, name="mdl thousand numbers")
+    bits = schemes.set_index("scheme")["bits"]
+    page.notice(
+        f"With {n_exceptions} exceptions the rule + exceptions takes **{bits['rule + exceptions']:,} bits** against "
+        f"{bits['verbatim']:,} verbatim, while the polynomial that fits every point exactly needs "
+        f"{bits['interpolating polynomial']:,} bits: "
+        f"{schemes.set_index('scheme').loc['interpolating polynomial', 'detail']}."
+    )
+
+st.subheader("L2 and L1 penalties are code lengths for the weights")
+if source == "generator":  # a small fresh sample, barely larger than the number of weights, so the prior matters
+    pen_data = page.compute(mdl.polynomial_data, degree=true_degree, noise=noise, n=max_degree + 3, seed=seed)
+    pen_x, pen_y, sigma = pen_data["x"].to_numpy(), pen_data["y"].to_numpy(), noise
+else:
+    pen_x, pen_y, sigma = x, y, None
+pen = page.compute(mdl.penalty_code_lengths, pen_x, pen_y, degree=max_degree, noise=sigma, prior_scale=prior)
+if pen is not None:
+    st.markdown(
+        f"Fit a degree-{max_degree} polynomial to {len(pen_x)} points and send its {max_degree + 1} Legendre weights "
+        "too, each rounded to 0.01. Under a Gaussian prior N(0, s²) a weight costs −log2(N(w; 0, s²)·0.01) bits: "
+        "w²/(2s² ln 2) plus a constant, the **L2** penalty. Under a Laplace prior with scale s it costs "
+        "|w|/(s ln 2) plus a constant, the **L1** penalty. Data bits + weight bits is then the ridge or lasso "
+        "objective, shortest at λ = σ²/s² (L2) or 2σ²/s (L1): the MAP fit."
+    )
+    page.show_chart(charts_mdl.penalty_chart(pen), pen, name="mdl penalties")
+    at_map = pen[pen["is_map"]].set_index("penalty")
+    weakest = pen.loc[pen.groupby("penalty")["lam_ratio"].idxmin()].set_index("penalty")
+    page.notice(
+        f"With σ = {at_map.loc['L2', 'noise']:.3g} and s = {prior} the shortest total is at the MAP λ: "
+        f"L2 λ = {at_map.loc['L2', 'lam']:.3g} ({at_map.loc['L2', 'data_bits']:.1f} data + "
+        f"{at_map.loc['L2', 'weight_bits']:.1f} weight bits), L1 λ = {at_map.loc['L1', 'lam']:.3g} "
+        f"({at_map.loc['L1', 'data_bits']:.1f} + {at_map.loc['L1', 'weight_bits']:.1f} bits). A nearly "
+        f"unpenalised fit (λ/1000) costs {weakest.loc['L2', 'excess_bits']:.1f} (L2) and "
+        f"{weakest.loc['L1', 'excess_bits']:.1f} (L1) bits more: it saves data bits but its weights cost more."
+        + ("" if source == "generator" else " σ is estimated from the residuals of the MDL pick.")
+    )
+
+page.references(
+    [
+        "J. Rissanen (1978). Modeling by shortest data description. *Automatica* 14(5).",
+        "P. Grünwald (2007). *The Minimum Description Length Principle*. MIT Press.",
+        "G. Schwarz (1978). Estimating the dimension of a model. *Annals of Statistics* 6(2).",
+        "G. Hinton, D. van Camp (1993). Keeping neural networks simple by minimizing the description length of "
+        "the weights. *COLT*.",
+    ]
+)

@@ -1,0 +1,50 @@
+from tests.apptest_helpers import assert_clean, open_page, widget
+
+SMALL = {
+    "ko_length": "1000",
+    "ko_ncd_size": "300",
+    "ko_max_prog": "4",
+    "ko_target": "0000",
+    "ko_source": "LCG stream",
+}  # a select holds its label in the URL
+
+
+def _charts(at):
+    return at.get("vega_lite_chart")
+
+
+def test_renders_at_a_small_deep_link():
+    at = open_page("kolmogorov", SMALL)
+    assert_clean(at)
+    assert len(_charts(at)) >= 5
+    assert any("00d" in i.value for i in at.info)  # the shortest program for 0000 is found
+
+
+def test_one_control_change_reruns_cleanly():
+    at = open_page("kolmogorov", SMALL)
+    widget(at, "ko_source").set_value("prose").run()
+    assert_clean(at)
+    assert len(_charts(at)) >= 5
+
+
+def test_deep_link_sets_the_controls():
+    at = open_page("kolmogorov", SMALL)
+    assert widget(at, "ko_length").value == 1000
+    assert widget(at, "ko_ncd_size").value == 300
+    assert widget(at, "ko_max_prog").value == 4
+    assert widget(at, "ko_target").value == "0000"
+    assert widget(at, "ko_source").value == "lcg"
+
+
+def test_bad_target_gives_a_message_not_a_traceback():
+    at = open_page("kolmogorov", {**SMALL, "ko_target": "0120"})
+    assert not at.exception
+    assert any("`target` must be" in e.value for e in at.error)
+
+
+def test_pasted_text_is_profiled():
+    at = open_page("kolmogorov", {**SMALL, "ko_source": "your text"})
+    assert_clean(at)
+    at.text_area(key="ko_text").input("the cat sat on the mat " * 50).run()
+    assert_clean(at)
+    assert any("bits per byte" in i.value for i in at.info)

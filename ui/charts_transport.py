@@ -1,0 +1,132 @@
+"""Chart builders for the Optimal transport page: DataFrame in, ``alt.Chart`` out (no streamlit).
+
+Divergences against the shift (KL marked where it is infinite), the gradients a generator gets, the exact plan
+between two 2-D clouds, and 1-D histograms with their CDFs and W1 as the shaded area between them.
+"""
+
+from __future__ import annotations
+
+import altair as alt
+import numpy as np
+import pandas as pd
+
+from ui.charts import HEIGHT, SERIES_COLORS, color_scale, line, rule
+
+CLOUDS = color_scale(["source", "target"])  # the same two colours in every chart of the page
+NAMES = {"kl": "KL", "js": "JS", "w1": "W1"}
+
+
+def divergence_chart(df: pd.DataFrame, *, shift: float) -> alt.LayerChart:
+    """KL, JS and W1 against the shift; where KL is infinite a marker sits at the top, labelled "KL = inf"."""
+    long = df.melt(id_vars="shift", value_vars=list(NAMES), var_name="divergence", value_name="value")
+    long["divergence"] = long["divergence"].map(NAMES)
+    finite = long[np.isfinite(long["value"])]
+    top = max(1.2, float(finite["value"].max()) * 1.1)
+    lines = line(
+        finite,
+        "shift",
+        "value",
+        "divergence",
+        x_title="shift θ of Q (units of x)",
+        y_title="KL, JS (bits) · W1 (units of x)",
+        y_domain=(0, top * 1.04),
+        tooltip=["shift", "divergence", "value"],
+    )
+    inf = df.loc[np.isinf(df["kl"]), ["shift"]].assign(value=top, label="KL = ∞")
+    layers = [lines, rule(shift, label=f"θ = {shift:g}")]
+    if len(inf):
+        kl = SERIES_COLORS["KL"]
+        marks = alt.Chart(inf).mark_point(shape="triangle-up", filled=True, size=28, color=kl)
+        layers.append(marks.encode(x="shift:Q", y="value:Q", tooltip=["shift", "label"]))
+        text = alt.Chart(inf.head(1)).mark_text(align="left", dx=4, dy=-10, color=kl, fontWeight="bold")
+        layers.append(text.encode(x="shift:Q", y="value:Q", text="label:N"))
+    return alt.layer(*layers)
+
+
+def gradient_chart(df: pd.DataFrame, *, shift: float) -> alt.LayerChart:
+    """The gradient d divergence / d theta against theta, one line per divergence (from generator_gradients)."""
+    chart = line(
+        df,
+        "shift",
+        "gradient",
+        "divergence",
+        x_title="generator location θ (units of x)",
+        y_title="gradient d/dθ (bits or units of x per unit θ)",
+        tooltip=["shift", "divergence", "value", "gradient"],
+        height=260,
+    )
+    return alt.layer(chart, rule(shift, label=f"θ = {shift:g}"))
+
+
+def plan_chart(source: np.ndarray, target: np.ndarray, segments: pd.DataFrame) -> alt.LayerChart:
+    """The exact plan: a segment per moved (source, target) pair, width and opacity by its mass, over both clouds.
+
+    ``source`` (n, 2) and ``target`` (m, 2) are the clouds; ``segments`` comes from ``core.transport.plan_segments``.
+    """
+    points = pd.concat(
+        pd.DataFrame({"x": pts[:, 0], "y": pts[:, 1], "cloud": name})
+        for name, pts in (("source", source), ("target", target))
+    )
+    pad = 0.05 * max(float(np.ptp(points["x"])), float(np.ptp(points["y"])), 1e-9)
+    x_axis = {"scale": alt.Scale(domain=[points["x"].min() - pad, points["x"].max() + pad], nice=False)}
+    y_axis = {"scale": alt.Scale(domain=[points["y"].min() - pad, points["y"].max() + pad], nice=False)}
+    fade = 0.7 * min(1.0, 100 / max(len(segments), 1))  # many segments: lighter, so the clouds stay visible
+    edges = (
+        alt.Chart(segments)
+        .mark_rule(color="#555555")
+        .encode(
+            x=alt.X("x:Q", title="x", **x_axis),
+            y=alt.Y("y:Q", title="y", **y_axis),
+            x2="x2:Q",
+            y2="y2:Q",
+            strokeWidth=alt.StrokeWidth("share:Q", scale=alt.Scale(domain=[0, 1], range=[0.3, 2.5]), legend=None),
+            opacity=alt.Opacity("share:Q", scale=alt.Scale(domain=[0, 1], range=[0.1, fade]), legend=None),
+            tooltip=["source", "target", alt.Tooltip("mass:Q", format=".4f")],
+        )
+    )
+    dots = (
+        alt.Chart(points)
+        .mark_circle(size=36, opacity=0.9)
+        .encode(
+            x=alt.X("x:Q", **x_axis),
+            y=alt.Y("y:Q", **y_axis),
+            color=alt.Color("cloud:N", scale=CLOUDS, title="", legend=alt.Legend(orient="top")),
+            tooltip=["cloud", "x", "y"],
+        )
+    )
+    return alt.layer(edges, dots).properties(height=420)
+
+
+def histogram_chart(hist: pd.DataFrame) -> alt.Chart:
+    """Overlaid histograms of the two projected samples on shared bins."""
+    return (
+        alt.Chart(hist)
+        .mark_bar(opacity=0.5, binSpacing=0)
+        .encode(
+            x=alt.X("left:Q", title="projection (units of x)"),
+            x2="right:Q",
+            y=alt.Y("density:Q", title="density (1 / unit of x)", stack=None),
+            y2=alt.datum(0),
+            color=alt.Color("sample:N", scale=CLOUDS, title="", legend=alt.Legend(orient="top")),
+            tooltip=["sample", "left", "right", alt.Tooltip("density:Q", format=".3f")],
+        )
+        .properties(height=220)
+    )
+
+
+def cdf_chart(cdf: pd.DataFrame) -> alt.LayerChart:
+    """The two empirical CDFs as steps, with the area between them (= W1) shaded."""
+    base = alt.Chart(cdf).encode(x=alt.X("x:Q", title="projection (units of x)"))
+    area = base.mark_area(interpolate="step-after", opacity=0.35, color="#bab0ac").encode(
+        y=alt.Y("source:Q", title="cumulative probability"), y2="target:Q"
+    )
+    steps = (
+        base.transform_fold(["source", "target"], as_=["sample", "F"])
+        .mark_line(interpolate="step-after")
+        .encode(
+            y="F:Q",
+            color=alt.Color("sample:N", scale=CLOUDS, title="", legend=alt.Legend(orient="top")),
+            tooltip=["sample:N", "x:Q", "F:Q"],
+        )
+    )
+    return alt.layer(area, steps).properties(height=HEIGHT - 40)
