@@ -1,6 +1,12 @@
 """Learning Theory Lab: the router. It sets the page config and runs the selected page; nothing else."""
 
+import os
+
 import streamlit as st
+
+# One intra-op thread per torch run (read by torch when a page first imports it): the lab's networks are small,
+# where one thread is faster, and concurrent users' runs then share the cores instead of thrashing them.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 from ui.registry import HOME, available_topics
 

@@ -103,7 +103,9 @@ def test_run_key_is_stable_and_distinguishes_configs() -> None:
     assert run_key(test_run_key_is_stable_and_distinguishes_configs, {"b": 2, "a": 1}) == run_key(
         test_run_key_is_stable_and_distinguishes_configs, {"a": 1, "b": 2}
     )
-    assert run_key(test_builders_give_valid_vega_lite, {"a": 1}) != run_key(test_builders_give_valid_vega_lite, {"a": 2})
+    assert run_key(test_builders_give_valid_vega_lite, {"a": 1}) != run_key(
+        test_builders_give_valid_vega_lite, {"a": 2}
+    )
 
 
 def _live_run_app() -> None:

@@ -162,7 +162,11 @@ def bars(
     color_title: str | None = None,
     height: int = HEIGHT,
 ) -> alt.Chart:
-    """Bars of ``y`` per ``x`` (ordinal by default), stacked by ``color``."""
+    """Bars of ``y`` per ``x`` (ordinal by default), stacked by ``color``.
+
+    For bars on a log axis, build them by hand with an explicit baseline (``y2=alt.datum(...)``): Vega-Lite
+    draws nothing from a zero baseline on a log scale.
+    """
     return (
         alt.Chart(df, title=title)
         .mark_bar()

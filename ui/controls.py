@@ -3,6 +3,9 @@
 Every control takes a ``key``, which is also its query-parameter name, so a copied link reproduces the view.
 Keys are unique across the app: prefix them with the page's short code (``ot_shift``, ``sk_eps``).
 Call these inside ``with st.sidebar:`` (or any container).
+
+With ``format_func``, Streamlit writes the *displayed label* into the URL (``?ot_kind=Diracs``), not the option
+value; deep links and tests must use the label. Prefer options that read well as they are.
 """
 
 from __future__ import annotations
@@ -132,6 +135,11 @@ def number(
         format=format,
         bind=BIND,
     )
+
+
+def text(label: str, value: str, *, key: str, help: str | None = None, max_chars: int | None = None) -> str:
+    """A one-line text input bound to the URL."""
+    return st.text_input(label, value=value, key=key, help=help, max_chars=max_chars, bind=BIND)
 
 
 def seed(*, key: str, value: int = 0) -> int:

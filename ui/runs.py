@@ -10,6 +10,7 @@ callback=...)`` when ``config`` is a dict) calls ``callback(record)`` every few 
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
 from collections import OrderedDict
@@ -17,6 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 import altair as alt
+import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -30,8 +32,16 @@ _lock = threading.Lock()
 def run_key(fn: Callable, config: Any) -> tuple:
     """The cache key of a run: the function and a stable repr of its configuration."""
     if isinstance(config, dict):
-        config = tuple(sorted((k, repr(v)) for k, v in config.items()))
+        config = tuple(sorted((k, _fingerprint(v)) for k, v in config.items()))
     return fn.__module__, fn.__qualname__, repr(config)
+
+
+def _fingerprint(value: Any) -> str:
+    """A repr that is exact for arrays of any size (numpy's repr elides long arrays with '...')."""
+    if isinstance(value, np.ndarray | pd.Series | pd.DataFrame):
+        data = np.ascontiguousarray(value.to_numpy() if hasattr(value, "to_numpy") else value)
+        return f"array{data.shape}{data.dtype}:{hashlib.sha1(data.tobytes()).hexdigest()}"
+    return repr(value)
 
 
 def finished_run(fn: Callable, config: Any) -> Any | None:
@@ -100,20 +110,22 @@ def live_run(
             st.rerun()
         return None
 
-    top = st.columns([5, 1], vertical_alignment="center")
-    bar = top[0].progress(0.0, text=f"{label}: starting")
-    if top[1].button("Stop", key=f"_run_stop_{key}", icon=":material/stop:"):
-        st.session_state[stopped_key] = rkey
-        st.rerun()
-    slot = st.empty()
+    area = st.empty()  # everything the run shows; cleared as one when it finishes
+    with area.container():
+        top = st.columns([5, 1], vertical_alignment="center")
+        bar = top[0].progress(0.0, text=f"{label}: starting")
+        if top[1].button("Stop", key=f"_run_stop_{key}", icon=":material/stop:"):
+            st.session_state[stopped_key] = rkey
+            st.rerun()
+        slot = st.empty()
     records: list[dict] = []
     st.session_state[partial_key] = records
     last = [0.0]
     started = time.monotonic()
 
-    def draw(force: bool = False) -> None:
+    def draw() -> None:
         now = time.monotonic()
-        if not force and now - last[0] < MIN_REDRAW_S:
+        if now - last[0] < MIN_REDRAW_S:
             return
         last[0] = now
         frac = float(min(max(records[-1].get("progress", 0.0), 0.0), 1.0)) if records else 0.0
@@ -128,14 +140,10 @@ def live_run(
     try:
         result = fn(**config, callback=callback) if isinstance(config, dict) else fn(config, callback=callback)
     except (ValueError, TypeError) as exc:
-        top[0].empty()
-        top[1].empty()
-        slot.empty()
+        area.empty()
         st.error(str(exc), icon=":material/error:")
         return None
     _store(rkey, result)
-    top[0].empty()
-    top[1].empty()
-    slot.empty()
+    area.empty()
     st.session_state.pop(partial_key, None)
     return result

@@ -1,0 +1,167 @@
+"""Charts of the feature-learning page (lazy vs rich, coord check, LR transfer, function space).
+
+DataFrame in, ``alt.Chart`` out; built on ``ui.charts`` and its series colours (ntk / mup / sp).
+"""
+
+from __future__ import annotations
+
+import altair as alt
+import numpy as np
+import pandas as pd
+
+from ui.charts import HEIGHT, SERIES_COLORS, color_scale, line
+
+LOG2_LABEL = "'2^' + format(round(log(datum.value) / log(2)), 'd')"
+MEASURES = {
+    "rel_weight_change": ("Relative change of the hidden weights ‖W−W₀‖/‖W₀‖", -0.5, "width^-1/2"),
+    "kernel_change": ("Relative change of the tangent kernel ‖K−K₀‖/‖K₀‖", -1.0, "width^-1"),
+}
+KIND_COLORS = {"target": "#555555", "train": "#000000", "network": "#4e79a7", "linearised": "#f28e2b"}
+
+
+def _width_x(title: str = "hidden width n (log scale)") -> alt.X:
+    return alt.X("width:Q", title=title, scale=alt.Scale(type="log", base=2), axis=alt.Axis(values=_POW2))
+
+
+_POW2 = [2**k for k in range(1, 15)]
+
+
+def change_vs_width(df: pd.DataFrame, measure: str) -> alt.LayerChart:
+    """One panel of the lazy/rich sweep: ``measure`` against width on log-log axes, one line per parametrization.
+
+    A dashed grey line through the smallest-width NTK point shows the lazy-regime slope (-1/2 or -1).
+    """
+    title, slope, label = MEASURES[measure]
+    data = df[np.isfinite(df[measure]) & (df[measure] > 0)]
+    chart = (
+        alt.Chart(data)
+        .mark_line(point=True)
+        .encode(
+            x=_width_x(),
+            y=alt.Y(f"{measure}:Q", title="relative change (dimensionless, log scale)", scale=alt.Scale(type="log")),
+            color=alt.Color(
+                "parametrization:N",
+                scale=color_scale(data["parametrization"].unique()),
+                legend=alt.Legend(orient="top"),
+            ),
+            tooltip=["parametrization", "width", alt.Tooltip(f"{measure}:Q", format=".4g")],
+        )
+    )
+    layers = [chart]
+    anchor = data[data["parametrization"] == "ntk"].sort_values("width")
+    if len(anchor):
+        w0, y0 = float(anchor["width"].iloc[0]), float(anchor[measure].iloc[0])
+        ws = np.array(sorted(data["width"].unique()), dtype=float)
+        ref = pd.DataFrame({"width": ws, "y": y0 * (ws / w0) ** slope, "label": f"theory {label}"})
+        layers.append(
+            alt.Chart(ref)
+            .mark_line(strokeDash=[6, 4], color=SERIES_COLORS["theory"])
+            .encode(x="width:Q", y="y:Q", tooltip=["label:N"])
+        )
+    return alt.layer(*layers, title=title).properties(height=HEIGHT)
+
+
+def live_changes(records: pd.DataFrame) -> alt.Chart:
+    """Live chart of the lazy/rich sweep: hidden-weight change against GD step, one line per width."""
+    data = records.assign(width=records["width"].astype(str))
+    return line(
+        data,
+        "step",
+        "rel_weight_change",
+        "width",
+        x_title="GD step",
+        y_title="‖W−W₀‖/‖W₀‖",
+        color_title="width",
+        height=240,
+    )
+
+
+def coord_chart(df: pd.DataFrame, value: str = "act_rms", *, title: str = "") -> alt.FacetChart:
+    """Coord check: activation size against width at each step (colour), one panel per layer; log-log axes."""
+    data = df[np.isfinite(df[value]) & (df[value] > 0)]
+    y_title = "RMS of activations (log)" if value == "act_rms" else "RMS of h(t) − h(0) (log)"
+    return (
+        alt.Chart(data)
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("width:Q", title="width (log)", scale=alt.Scale(type="log", base=2)),
+            y=alt.Y(f"{value}:Q", title=y_title, scale=alt.Scale(type="log")),
+            color=alt.Color("step:O", title="step", scale=alt.Scale(scheme="viridis"), legend=alt.Legend(orient="top")),
+            tooltip=["layer", "width", "step", alt.Tooltip(f"{value}:Q", format=".4g")],
+        )
+        .properties(width=190, height=200)
+        .facet(column=alt.Column("layer:N", title=title, sort=sorted(data["layer"].unique())))
+        .resolve_scale(y="shared")
+    )
+
+
+def transfer_chart(df: pd.DataFrame, *, title: str) -> alt.LayerChart:
+    """LR transfer: final loss against the learning rate (log2 axis), one line per width.
+
+    The best LR of each width is a large ring; diverged runs are crosses drawn above the curves.
+    """
+    data = df.assign(width=df["width"].astype(str))
+    widths = list(dict.fromkeys(data["width"]))
+    color = alt.Color("width:N", title="width", scale=color_scale(widths), sort=widths, legend=alt.Legend(orient="top"))
+    x = alt.X(
+        "lr:Q",
+        title="learning rate (log2 scale)",
+        scale=alt.Scale(type="log", base=2),
+        axis=alt.Axis(labelExpr=LOG2_LABEL),
+    )
+    y = alt.Y("loss:Q", title="final train loss, ½·MSE (log scale)", scale=alt.Scale(type="log"))
+    ok = data[~data["diverged"]]
+    lines = alt.Chart(ok).mark_line(point=True).encode(x=x, y=y, color=color, tooltip=["width", "lr", "loss"])
+    best = alt.Chart(ok[ok["best"]]).mark_point(size=260, strokeWidth=2.5).encode(x=x, y=y, color=color)
+    layers = [lines, best]
+    bad = data[data["diverged"]]
+    if len(bad) and len(ok):
+        top = float(ok["loss"].max()) * 1.6
+        layers.append(
+            alt.Chart(bad.assign(loss=top))
+            .mark_point(shape="cross", size=90, filled=True, opacity=0.8)
+            .encode(x=x, y=y, color=color, tooltip=["width", "lr", alt.Tooltip("diverged:N")])
+        )
+    return alt.layer(*layers, title=title).properties(height=HEIGHT)
+
+
+def live_losses(records: pd.DataFrame, series: str) -> alt.Chart:
+    """Live chart of training runs: train loss against step, one line per ``series`` value (log y)."""
+    data = records[np.isfinite(records["train_loss"]) & (records["train_loss"] > 0)]
+    data = data.assign(series=data[series].astype(str))
+    return line(
+        data,
+        "step",
+        "train_loss",
+        "series",
+        x_title="GD step",
+        y_title="train loss (log)",
+        log_y=True,
+        color_title=series,
+        height=240,
+    )
+
+
+def function_chart(df: pd.DataFrame) -> alt.FacetChart:
+    """The learned function (solid) and its linearisation (dashed) with target and data, per parametrization x width."""
+    kinds = [k for k in KIND_COLORS if k in set(df["kind"])]
+    color = alt.Color(
+        "kind:N",
+        title=None,
+        scale=alt.Scale(domain=kinds, range=[KIND_COLORS[k] for k in kinds]),
+        legend=alt.Legend(orient="top"),
+    )
+    base = alt.Chart().encode(
+        x=alt.X("x:Q", title="input x"), y=alt.Y("y:Q", title="output f(x)"), color=color, tooltip=["kind", "x", "y"]
+    )
+    curves = (
+        base.transform_filter("datum.kind != 'train'")
+        .mark_line()
+        .encode(strokeDash=alt.condition("datum.kind == 'linearised'", alt.value([6, 3]), alt.value([1, 0])))
+    )
+    points = base.transform_filter("datum.kind == 'train'").mark_circle(size=55, opacity=1)
+    return (
+        alt.layer(curves, points, data=df)
+        .properties(width=300, height=200)
+        .facet(row=alt.Row("parametrization:N", title=None), column=alt.Column("width:O", title="hidden width"))
+    )

@@ -1,0 +1,92 @@
+"""Charts of the lottery-ticket page: accuracy against remaining weights, pruning at init, supermask widths.
+
+DataFrame in, ``alt.Chart`` out. Seeds are averaged into a line with a min-max band when there are several.
+Remaining fractions are on a log axis drawn right-to-left (100% at the left), so pruning goes rightward.
+"""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+
+from ui.charts import HEIGHT, color_scale, rule
+
+VARIANT_LABELS = {"rewind": "winning ticket (rewind)", "reinit": "same mask, re-init", "random_prune": "random mask"}
+METHOD_ORDER = ["snip", "grasp", "magnitude", "random"]
+
+
+def _seed_band(df: pd.DataFrame, x: str, series: str) -> pd.DataFrame:
+    """Mean, min and max of ``test_acc`` over seeds per (x, series); rows without a result are dropped."""
+    if "test_acc" not in df.columns:
+        return pd.DataFrame(columns=[x, series, "test_acc", "low", "high", "n_seeds"])
+    done = df.dropna(subset=["test_acc"])
+    out = done.groupby([series, x], as_index=False)["test_acc"].agg(["mean", "min", "max", "count"])
+    return out.rename(columns={"mean": "test_acc", "min": "low", "max": "high", "count": "n_seeds"})
+
+
+def _accuracy_lines(
+    df: pd.DataFrame, x: str, series: str, *, x_axis: alt.X, series_title: str, domain: list[str], dense: float | None
+) -> alt.LayerChart:
+    agg = _seed_band(df, x, series)
+    colors = color_scale(domain)
+    enc_color = alt.Color(f"{series}:N", scale=colors, title=series_title, legend=alt.Legend(orient="top"))
+    y = alt.Y("test_acc:Q", title="test accuracy", scale=alt.Scale(zero=False), axis=alt.Axis(format=".0%"))
+    tooltip = [
+        alt.Tooltip(f"{series}:N", title=series_title),
+        alt.Tooltip(f"{x}:Q", format=".3~"),
+        alt.Tooltip("test_acc:Q", title="mean test accuracy", format=".1%"),
+        alt.Tooltip("n_seeds:Q", title="seeds"),
+    ]
+    base = alt.Chart(agg).encode(x=x_axis, color=enc_color)
+    layers = [
+        base.mark_area(opacity=0.18).encode(y=alt.Y("low:Q"), y2="high:Q"),
+        base.mark_line(point=True).encode(y=y, tooltip=tooltip),
+    ]
+    if dense is not None:
+        layers.append(rule(dense, axis="y", label=f"dense {dense:.1%}"))
+    return alt.layer(*layers).properties(height=HEIGHT)
+
+
+def _fraction_axis(field: str, title: str) -> alt.X:
+    return alt.X(f"{field}:Q", title=title, scale=alt.Scale(type="log", reverse=True), axis=alt.Axis(format=".1~%"))
+
+
+def ticket_chart(df: pd.DataFrame, *, dense_acc: float | None = None) -> alt.LayerChart:
+    """Test accuracy against the fraction of weights left, one line per variant (works on partial live records)."""
+    data = df.assign(variant=df["variant"].map(VARIANT_LABELS)) if "variant" in df.columns else df
+    return _accuracy_lines(
+        data,
+        "remaining_fraction",
+        "variant",
+        x_axis=_fraction_axis("remaining_fraction", "weights remaining (log scale; pruning goes right)"),
+        series_title="variant",
+        domain=list(VARIANT_LABELS.values()),
+        dense=dense_acc,
+    )
+
+
+def pai_chart(df: pd.DataFrame, *, dense_acc: float | None = None) -> alt.LayerChart:
+    """Test accuracy against the kept fraction for each pruning-at-init method."""
+    data = df[df["method"] != "dense"] if "method" in df.columns else df
+    return _accuracy_lines(
+        data,
+        "keep_fraction",
+        "method",
+        x_axis=_fraction_axis("keep_fraction", "weights kept at initialisation (log scale; sparser to the right)"),
+        series_title="method",
+        domain=METHOD_ORDER,
+        dense=dense_acc,
+    )
+
+
+def supermask_chart(df: pd.DataFrame) -> alt.LayerChart:
+    """Test accuracy against hidden width: a supermask on frozen random weights vs trained weights."""
+    x_axis = alt.X(
+        "width:Q",
+        title="hidden width w of the 64-w-w-10 net (log scale)",
+        scale=alt.Scale(type="log", base=2),
+        axis=alt.Axis(values=[1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024]),
+    )
+    return _accuracy_lines(
+        df, "width", "variant", x_axis=x_axis, series_title="weights", domain=["supermask", "trained"], dense=None
+    )
