@@ -1,0 +1,486 @@
+"""Scaling law theory: the parametric loss L(N, D) = E + A / N^alpha + B / D^beta and compute-optimal allocation.
+
+Primary reference: Hoffmann et al. 2022, "Training Compute-Optimal Large Language Models" (Chinchilla), Approach 3;
+the refit of Besiroglu et al. 2024 ("Chinchilla Scaling: A replication attempt", Epoch AI); Kaplan et al. 2020,
+"Scaling Laws for Neural Language Models". Training compute is C = 6 N D FLOPs (N parameters, D tokens).
+"""
+
+from __future__ import annotations
+
+import io
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from itertools import product
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy.optimize import minimize
+from scipy.special import logsumexp
+
+from core._validation import check_array, check_int, check_positive
+
+PF_DAY = 8.64e19  # FLOPs in one petaflop/s-day
+
+
+@dataclass(frozen=True)
+class ScalingLaw:
+    r"""The Chinchilla form :math:`L(N, D) = E + A N^{-\alpha} + B D^{-\beta}` (loss in nats per token).
+
+    ``compute_optimal`` minimises L under the constraint C = 6 N D in closed form:
+    :math:`N_{opt} = G (C/6)^{a}`, :math:`D_{opt} = G^{-1} (C/6)^{b}` with
+    :math:`G = (\alpha A / (\beta B))^{1/(\alpha+\beta)}`, :math:`a = \beta/(\alpha+\beta)`, :math:`b = 1 - a`.
+    """
+
+    E: float
+    A: float
+    B: float
+    alpha: float
+    beta: float
+
+    def loss(self, N: np.ndarray | float, D: np.ndarray | float) -> np.ndarray | float:
+        """Predicted loss (nats/token) of a model with N parameters trained on D tokens."""
+        return self.E + self.A / np.power(N, self.alpha) + self.B / np.power(D, self.beta)
+
+    @property
+    def a(self) -> float:
+        """Exponent of N_opt in C: N_opt grows like C^a."""
+        return self.beta / (self.alpha + self.beta)
+
+    @property
+    def b(self) -> float:
+        """Exponent of D_opt in C: D_opt grows like C^b (a + b = 1)."""
+        return self.alpha / (self.alpha + self.beta)
+
+    def compute_optimal(self, flops: np.ndarray | float) -> tuple[np.ndarray | float, np.ndarray | float]:
+        """Return (N_opt, D_opt) for a compute budget of ``flops`` FLOPs under C = 6 N D."""
+        g = (self.alpha * self.A / (self.beta * self.B)) ** (1.0 / (self.alpha + self.beta))
+        c6 = np.asarray(flops, dtype=float) / 6.0
+        n_opt, d_opt = g * c6**self.a, c6**self.b / g
+        return (float(n_opt), float(d_opt)) if np.ndim(flops) == 0 else (n_opt, d_opt)
+
+    def tokens_per_parameter(self, flops: np.ndarray | float) -> np.ndarray | float:
+        """D_opt / N_opt at a compute budget (about 20 for Chinchilla near 1e23 FLOPs)."""
+        n_opt, d_opt = self.compute_optimal(flops)
+        return d_opt / n_opt
+
+
+@dataclass(frozen=True)
+class KaplanLaw:
+    r"""Kaplan et al. 2020: :math:`L(N, D) = [(N_c/N)^{\alpha_N/\alpha_D} + D_c/D]^{\alpha_D}` (their eq. 1.5).
+
+    The compute-efficient frontier is :math:`N_{opt} = N_0 \, (C / \mathrm{PF\text{-}day})^{0.73}` (their
+    Fig. 14, N_0 = 1.3e9 non-embedding parameters), with D = C / (6 N). Their loss is measured on another data
+    set and tokenizer, so only the allocation, not the loss level, is comparable with Chinchilla's.
+    """
+
+    N_c: float = 8.8e13
+    D_c: float = 5.4e13
+    alpha_N: float = 0.076
+    alpha_D: float = 0.095
+    n0: float = 1.3e9
+    a: float = 0.73
+
+    def loss(self, N: np.ndarray | float, D: np.ndarray | float) -> np.ndarray | float:
+        """Predicted loss (nats/token, Kaplan's data) of N parameters trained on D tokens."""
+        return ((self.N_c / np.asarray(N)) ** (self.alpha_N / self.alpha_D) + self.D_c / np.asarray(D)) ** self.alpha_D
+
+    def compute_optimal(self, flops: np.ndarray | float) -> tuple[np.ndarray | float, np.ndarray | float]:
+        """Return (N_opt, D_opt) for ``flops`` FLOPs on Kaplan's frontier, D_opt = C / (6 N_opt)."""
+        c = np.asarray(flops, dtype=float)
+        n_opt = self.n0 * (c / PF_DAY) ** self.a
+        d_opt = c / (6.0 * n_opt)
+        return (float(n_opt), float(d_opt)) if np.ndim(flops) == 0 else (n_opt, d_opt)
+
+    def tokens_per_parameter(self, flops: np.ndarray | float) -> np.ndarray | float:
+        """D_opt / N_opt on Kaplan's frontier (falls as compute grows)."""
+        n_opt, d_opt = self.compute_optimal(flops)
+        return d_opt / n_opt
+
+
+# Chinchilla Approach 3 with the unrounded values of the paper's source: 5.76e23 FLOPs -> ~40B parameters.
+CHINCHILLA = ScalingLaw(
+    E=float(np.exp(0.5267228)),
+    A=float(np.exp(6.0073404)),
+    B=float(np.exp(6.0179186)),
+    alpha=0.33917084,
+    beta=0.2849083,
+)
+# The values as printed in the paper (eq. 10); rounding the exponents moves the optimum at 5.76e23 to ~32B.
+CHINCHILLA_ROUNDED = ScalingLaw(E=1.69, A=406.4, B=410.7, alpha=0.34, beta=0.28)
+# Besiroglu et al. 2024 (Epoch AI) refit of Approach 3 on data digitised from the paper: ~20 tokens per parameter.
+EPOCH_2024 = ScalingLaw(E=1.817, A=482.0, B=2085.4, alpha=0.348, beta=0.366)
+KAPLAN = KaplanLaw()
+PRESETS: dict[str, ScalingLaw | KaplanLaw] = {
+    "Chinchilla": CHINCHILLA,
+    "Chinchilla (rounded)": CHINCHILLA_ROUNDED,
+    "Epoch 2024": EPOCH_2024,
+    "Kaplan": KAPLAN,
+}
+
+
+@dataclass(frozen=True)
+class ScalingFit:
+    """Result of :func:`fit_scaling_law`."""
+
+    law: ScalingLaw
+    objective: float  # summed Huber loss of the log-loss residuals at the optimum
+    converged: bool  # L-BFGS reported success from the best start
+    n_starts: int  # grid starts scored; the best ones were refined by L-BFGS
+    seconds: float
+
+
+# Chinchilla's grid of initialisations (a = ln A, b = ln B, e = ln E).
+_GRID = np.array(
+    list(
+        product(
+            np.arange(0, 26, 5.0),
+            np.arange(0, 26, 5.0),
+            np.arange(-2.0, 1.6, 0.5),
+            np.arange(0, 2.1, 0.5),
+            np.arange(0, 2.1, 0.5),
+        )
+    )
+)  # (7200, 5) columns a, b, e, alpha, beta
+
+
+def _huber(r: np.ndarray, delta: float) -> np.ndarray:
+    """Huber loss: r^2 / 2 inside [-delta, delta], linear outside (scipy.special.huber, without its overhead)."""
+    abs_r = np.abs(r)
+    return np.where(abs_r <= delta, 0.5 * r * r, delta * (abs_r - 0.5 * delta))
+
+
+def _objective(
+    theta: np.ndarray, log_n: np.ndarray, log_d: np.ndarray, log_l: np.ndarray, delta: float
+) -> tuple[float, np.ndarray]:
+    a, b, e, alpha, beta = theta
+    t1, t2 = a - alpha * log_n, b - beta * log_d  # (n,), (n,)
+    m = np.maximum(np.maximum(t1, t2), e)  # stable log-sum-exp of (t1, t2, e)
+    x1, x2, x3 = np.exp(t1 - m), np.exp(t2 - m), np.exp(e - m)
+    total = x1 + x2 + x3
+    r = m + np.log(total) - log_l  # (n,) log residuals
+    dr = np.clip(r, -delta, delta) / total  # d huber / d r, times the softmax normaliser
+    w1, w2 = dr * x1, dr * x2
+    grad = np.array([w1.sum(), w2.sum(), (dr * x3).sum(), -(w1 @ log_n), -(w2 @ log_d)])
+    return float(_huber(r, delta).sum()), grad
+
+
+def _grid_scores(log_n: np.ndarray, log_d: np.ndarray, log_l: np.ndarray, delta: float) -> np.ndarray:
+    g = _GRID
+    t1 = g[:, [0]] - g[:, [3]] * log_n  # (starts, n)
+    t2 = g[:, [1]] - g[:, [4]] * log_d
+    t3 = np.broadcast_to(g[:, [2]], t1.shape)
+    r = logsumexp(np.stack([t1, t2, t3]), axis=0) - log_l
+    return _huber(r, delta).sum(axis=1)  # (starts,)
+
+
+def _check_runs(N: object, D: object, loss: object) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    n = check_array(N, "N", ndim=1, min_len=5)
+    d = check_array(D, "D", ndim=1, min_len=5)
+    ell = check_array(loss, "loss", ndim=1, min_len=5)
+    if not n.shape == d.shape == ell.shape:
+        raise ValueError(f"`N`, `D` and `loss` must have the same length. Got {n.size}, {d.size} and {ell.size}.")
+    for name, arr in (("N", n), ("D", d), ("loss", ell)):
+        if np.any(arr <= 0):
+            raise ValueError(f"`{name}` must be > 0 everywhere (it enters a logarithm). Got min {arr.min():.3g}.")
+    return n, d, ell
+
+
+def _refine(
+    starts: np.ndarray, log_n: np.ndarray, log_d: np.ndarray, log_l: np.ndarray, delta: float
+) -> tuple[np.ndarray, float, bool]:
+    best_x, best_f, best_ok = starts[0], np.inf, False
+    for x0 in starts:
+        res = minimize(
+            _objective,
+            x0,
+            args=(log_n, log_d, log_l, delta),
+            jac=True,
+            method="L-BFGS-B",
+            options={"maxiter": 2000, "ftol": 1e-14, "gtol": 1e-10},
+        )
+        if res.fun < best_f:
+            best_x, best_f, best_ok = res.x, float(res.fun), bool(res.success)
+    return best_x, best_f, best_ok
+
+
+def _law(theta: np.ndarray) -> ScalingLaw:
+    a, b, e, alpha, beta = theta
+    return ScalingLaw(E=float(np.exp(e)), A=float(np.exp(a)), B=float(np.exp(b)), alpha=float(alpha), beta=float(beta))
+
+
+def fit_scaling_law(
+    N: np.ndarray, D: np.ndarray, loss: np.ndarray, *, delta: float = 1e-3, n_refine: int = 10, seed: int = 0
+) -> ScalingFit:
+    r"""Fit :math:`L = E + A/N^\alpha + B/D^\beta` by Chinchilla's Approach 3.
+
+    Minimises :math:`\sum_i \mathrm{Huber}_\delta(\mathrm{LSE}(a - \alpha \ln N_i, b - \beta \ln D_i, e) - \ln L_i)`
+    over (a, b, e, alpha, beta) with A = e^a, B = e^b, E = e^e. The full grid of 7200 starts (a, b in 0..25,
+    e in -2..1.5, alpha, beta in 0..2) is scored at once in numpy and L-BFGS (analytic gradient) runs from the
+    best ``n_refine``: the same optimum as L-BFGS from every start, in about a second.
+
+    Parameters
+    ----------
+    N, D, loss : array of shape (n,)
+        Parameters, training tokens and final loss (nats/token) of n runs; all > 0, n >= 5.
+    delta : float
+        Huber threshold on log-loss residuals (1e-3 in the paper).
+    n_refine : int
+        Number of best grid starts refined by L-BFGS.
+    seed : int
+        Breaks ties between equally scored starts (the fit is otherwise deterministic).
+
+    Returns
+    -------
+    ScalingFit
+    """
+    n, d, ell = _check_runs(N, D, loss)
+    delta = check_positive(delta, "delta")
+    n_refine = check_int(n_refine, "n_refine", low=1, high=len(_GRID))
+    rng = np.random.default_rng(check_int(seed, "seed", low=0))
+    t0 = time.perf_counter()
+    log_n, log_d, log_l = np.log(n), np.log(d), np.log(ell)
+    scores = _grid_scores(log_n, log_d, log_l, delta) + rng.uniform(0, 1e-12, len(_GRID))
+    starts = _GRID[np.argsort(scores)[:n_refine]]
+    theta, f, ok = _refine(starts, log_n, log_d, log_l, delta)
+    if not ok:
+        warnings.warn(
+            "The scaling-law fit did not converge: L-BFGS stopped early. Add runs that vary N and D "
+            "more widely, or increase `n_refine`.",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+    return ScalingFit(law=_law(theta), objective=f, converged=ok, n_starts=len(_GRID), seconds=time.perf_counter() - t0)
+
+
+def bootstrap_scaling_law(
+    N: np.ndarray,
+    D: np.ndarray,
+    loss: np.ndarray,
+    *,
+    n_boot: int = 100,
+    delta: float = 1e-3,
+    seed: int = 0,
+    callback: Callable[[dict], None] | None = None,
+) -> pd.DataFrame:
+    """Refit the law on ``n_boot`` resamples of the runs (with replacement), for confidence bands.
+
+    Each resample is refined by L-BFGS from the full-data optimum and the two best grid starts of the full data.
+
+    Returns
+    -------
+    DataFrame
+        One row per replicate: replicate, E, A, B, alpha, beta, a (the N_opt exponent), objective.
+    """
+    n, d, ell = _check_runs(N, D, loss)
+    n_boot = check_int(n_boot, "n_boot", low=2, high=5000)
+    delta = check_positive(delta, "delta")
+    rng = np.random.default_rng(check_int(seed, "seed", low=0))
+    full = fit_scaling_law(n, d, ell, delta=delta)
+    x_full = np.array([np.log(full.law.A), np.log(full.law.B), np.log(full.law.E), full.law.alpha, full.law.beta])
+    log_n, log_d, log_l = np.log(n), np.log(d), np.log(ell)
+    starts = np.vstack([x_full, _GRID[np.argsort(_grid_scores(log_n, log_d, log_l, delta))[:2]]])  # (3, 5)
+    rows = []
+    for i in range(n_boot):
+        idx = rng.integers(0, n.size, n.size)
+        theta, f, _ = _refine(starts, log_n[idx], log_d[idx], log_l[idx], delta)
+        law = _law(theta)
+        rows.append(
+            {
+                "replicate": i,
+                "E": law.E,
+                "A": law.A,
+                "B": law.B,
+                "alpha": law.alpha,
+                "beta": law.beta,
+                "a": law.a,
+                "objective": f,
+            }
+        )
+        if callback is not None:
+            callback({"progress": (i + 1) / n_boot, **rows[-1]})
+    return pd.DataFrame(rows)
+
+
+def frontier(laws: dict[str, ScalingLaw | KaplanLaw], flops: np.ndarray) -> pd.DataFrame:
+    """Compute-optimal allocation of each law over a range of budgets.
+
+    Returns
+    -------
+    DataFrame
+        Long format: law, flops, n_opt, d_opt, tokens_per_param, loss (NaN for Kaplan, whose loss is on
+        another data set).
+    """
+    c = check_array(flops, "flops", ndim=1, nonnegative=True)
+    if np.any(c <= 0):
+        raise ValueError("`flops` must be > 0.")
+    frames = []
+    for name, law in laws.items():
+        n_opt, d_opt = law.compute_optimal(c)
+        loss = law.loss(n_opt, d_opt) if isinstance(law, ScalingLaw) else np.full_like(c, np.nan)
+        frames.append(
+            pd.DataFrame(
+                {
+                    "law": name,
+                    "flops": c,
+                    "n_opt": n_opt,
+                    "d_opt": d_opt,
+                    "tokens_per_param": d_opt / n_opt,
+                    "loss": loss,
+                }
+            )
+        )
+    return pd.concat(frames, ignore_index=True)
+
+
+def isoflop_curves(law: ScalingLaw, budgets: np.ndarray, *, n_points: int = 60, span: float = 30.0) -> pd.DataFrame:
+    """Loss against model size at fixed compute (IsoFLOP profiles), D = C / (6 N).
+
+    N ranges over a factor ``span`` either side of each budget's N_opt.
+
+    Returns
+    -------
+    DataFrame
+        flops, N, D, loss, is_optimum (True on the closed-form N_opt row appended per budget).
+    """
+    c = check_array(budgets, "budgets", ndim=1)
+    if np.any(c <= 0):
+        raise ValueError("`budgets` must be > 0.")
+    frames = []
+    for flops in c:
+        n_opt, d_opt = law.compute_optimal(float(flops))
+        n = np.geomspace(n_opt / span, n_opt * span, check_int(n_points, "n_points", low=3))  # (n_points,)
+        d = flops / (6.0 * n)
+        frames.append(pd.DataFrame({"flops": flops, "N": n, "D": d, "loss": law.loss(n, d), "is_optimum": False}))
+        frames.append(
+            pd.DataFrame(
+                {"flops": [flops], "N": [n_opt], "D": [d_opt], "loss": [law.loss(n_opt, d_opt)], "is_optimum": [True]}
+            )
+        )
+    return pd.concat(frames, ignore_index=True)
+
+
+def read_runs_csv(file: str | Path | bytes | io.IOBase) -> pd.DataFrame:
+    """Read training runs from a CSV: columns N, D, loss; or Epoch AI's "Model Size", "Training FLOP", "loss".
+
+    For Epoch AI's format the tokens are D = C / (6 N). Rows must be positive, finite numbers.
+
+    Returns
+    -------
+    DataFrame
+        Columns N, D, loss (floats), one row per run.
+    """
+    source = io.BytesIO(file) if isinstance(file, bytes) else file
+    try:
+        raw = pd.read_csv(source)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise ValueError(f"The runs file is not a readable CSV ({exc}). Save it as comma-separated text.") from None
+    raw.columns = [str(c).strip() for c in raw.columns]
+    if {"N", "D", "loss"} <= set(raw.columns):
+        runs = raw[["N", "D", "loss"]]
+    elif {"Model Size", "Training FLOP", "loss"} <= set(raw.columns):
+        runs = pd.DataFrame({"N": raw["Model Size"], "C": raw["Training FLOP"], "loss": raw["loss"]})
+    else:
+        raise ValueError(
+            f"The runs CSV needs columns N, D, loss (or Epoch AI's 'Model Size', 'Training FLOP', "
+            f"'loss'). Got {', '.join(raw.columns)}."
+        )
+    runs = runs.apply(pd.to_numeric, errors="coerce").astype(float)
+    bad = ~np.isfinite(runs.to_numpy()).all(axis=1) | (runs.to_numpy() <= 0).any(axis=1)
+    if bad.any():
+        raise ValueError(
+            f"{int(bad.sum())} row(s) have missing, non-numeric or non-positive values (first at row "
+            f"{int(np.argmax(bad)) + 2} of the file). Fix or remove them."
+        )
+    if len(runs) < 5:
+        raise ValueError(f"A fit needs at least 5 runs. Got {len(runs)}.")
+    if "C" in runs:
+        runs = pd.DataFrame({"N": runs["N"], "D": runs["C"] / (6.0 * runs["N"]), "loss": runs["loss"]})
+    return runs.reset_index(drop=True)
+
+
+def residuals(law: ScalingLaw, N: np.ndarray, D: np.ndarray, loss: np.ndarray) -> pd.DataFrame:
+    """The runs with the law's prediction and the log residual ln L - ln L_hat (relative error for small values).
+
+    Returns
+    -------
+    DataFrame
+        N, D, loss, predicted, log_residual.
+    """
+    n, d, ell = _check_runs(N, D, loss)
+    pred = law.loss(n, d)
+    return pd.DataFrame({"N": n, "D": d, "loss": ell, "predicted": pred, "log_residual": np.log(ell / pred)})
+
+
+def law_curves(
+    law: ScalingLaw, n_range: tuple[float, float], data_sizes: np.ndarray, *, n_points: int = 50
+) -> pd.DataFrame:
+    """The law's loss against N for each data size D, over ``n_range`` (for drawing fitted lines).
+
+    Returns
+    -------
+    DataFrame
+        N, D, loss.
+    """
+    lo, hi = check_positive(n_range[0], "n_range[0]"), check_positive(n_range[1], "n_range[1]")
+    n = np.geomspace(lo, hi, check_int(n_points, "n_points", low=2))  # (n_points,)
+    sizes = check_array(data_sizes, "data_sizes", ndim=1)
+    return pd.DataFrame([{"N": x, "D": d, "loss": law.loss(x, d)} for d in sizes for x in n])
+
+
+def frontier_band(boots: pd.DataFrame, flops: np.ndarray, *, level: float = 0.9) -> pd.DataFrame:
+    """Bootstrap band of the compute-optimal model size: quantiles of N_opt(C) over the replicates.
+
+    Returns
+    -------
+    DataFrame
+        flops, n_low, n_mid, n_high (the (1-level)/2, 0.5 and (1+level)/2 quantiles).
+    """
+    c = check_array(flops, "flops", ndim=1)
+    missing = {"E", "A", "B", "alpha", "beta"} - set(boots.columns)
+    if missing:
+        raise ValueError(f"`boots` must come from bootstrap_scaling_law; it lacks {sorted(missing)}.")
+    n_opt = np.stack(
+        [ScalingLaw(r.E, r.A, r.B, r.alpha, r.beta).compute_optimal(c)[0] for r in boots.itertuples()]
+    )  # (replicates, len(c))
+    q = (1 - level) / 2
+    low, mid, high = np.quantile(n_opt, [q, 0.5, 1 - q], axis=0)
+    return pd.DataFrame({"flops": c, "n_low": low, "n_mid": mid, "n_high": high})
+
+
+def fit_per_group(runs: pd.DataFrame, *, by: str = "seed", delta: float = 1e-3) -> pd.DataFrame:
+    """Fit the law separately to each group of runs (e.g. each seed), to show how far the fit moves.
+
+    Returns
+    -------
+    DataFrame
+        One row per group: ``by``, E, A, B, alpha, beta, a, objective.
+    """
+    if not {by, "N", "D", "loss"} <= set(runs.columns):
+        raise ValueError(f"`runs` must have columns N, D, loss and {by!r}. Got {', '.join(runs.columns)}.")
+    rows = []
+    for key, g in runs.groupby(by):
+        f = fit_scaling_law(g["N"].to_numpy(), g["D"].to_numpy(), g["loss"].to_numpy(), delta=delta)
+        rows.append(
+            {
+                by: key,
+                "E": f.law.E,
+                "A": f.law.A,
+                "B": f.law.B,
+                "alpha": f.law.alpha,
+                "beta": f.law.beta,
+                "a": f.law.a,
+                "objective": f.objective,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def drop_highest_loss(runs: pd.DataFrame, k: int) -> pd.DataFrame:
+    """Remove the ``k`` runs with the highest loss (Epoch AI drop 5 outliers of the Chinchilla data)."""
+    k = check_int(k, "k", low=0)
+    if len(runs) - k < 5:
+        raise ValueError(f"Dropping {k} of {len(runs)} runs leaves fewer than 5 to fit. Drop fewer runs.")
+    return runs.sort_values("loss").iloc[: len(runs) - k].reset_index(drop=True)

@@ -1,0 +1,31 @@
+"""AppTest of the scaling-laws page at a small, fast configuration."""
+
+from __future__ import annotations
+
+from tests.apptest_helpers import assert_clean, open_page, widget
+
+SMALL = {"sl_seeds": "1", "sl_steps": "100", "sl_boot": "10"}
+
+
+def test_page_renders_fit_frontier_and_isoflops() -> None:
+    at = open_page("scaling_laws", SMALL, timeout=180)
+    assert_clean(at)
+    assert len(at.get("arrow_vega_lite_chart")) >= 5
+    assert any("Fitted α" in i.value for i in at.info)
+    assert any("tokens per parameter" in i.value for i in at.info)
+
+
+def test_deep_link_sets_controls_and_a_change_reruns() -> None:
+    at = open_page("scaling_laws", {**SMALL, "sl_budget": "22.0", "sl_iso": "Epoch 2024"}, timeout=180)
+    assert widget(at, "sl_budget").value == 22.0
+    assert widget(at, "sl_iso").value == "Epoch 2024"
+    assert any("1e+22 FLOPs" in i.value for i in at.info)
+    widget(at, "sl_budget").set_value(24.0).run()
+    assert_clean(at)
+    assert any("1e+24 FLOPs" in i.value for i in at.info)
+
+
+def test_upload_mode_waits_for_a_file() -> None:
+    at = open_page("scaling_laws", {"sl_source": "Upload CSV"})
+    assert_clean(at)
+    assert any("Upload a CSV" in i.value for i in at.info)
