@@ -4,13 +4,15 @@ import os
 
 import streamlit as st
 
+from ui.page import ROUTED
+from ui.registry import HOME, available_topics
+
 # One intra-op thread per torch run (read by torch when a page first imports it): the lab's networks are small,
 # where one thread is faster, and concurrent users' runs then share the cores instead of thrashing them.
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-from ui.registry import HOME, available_topics
-
 st.set_page_config(page_title="Learning Theory Lab", page_icon=":material/science:", layout="wide")
+st.session_state[ROUTED] = True
 
 sections: dict[str, list] = {HOME.section: [st.Page(HOME.file, title=HOME.title, icon=HOME.icon, default=True)]}
 for info in available_topics():

@@ -18,9 +18,28 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+ROUTED = "_routed_by_app"  # session flag set by app.py on every run
+
+
+def _ensure_router() -> None:
+    """Make a deep link work even when it is the server's first request.
+
+    While a ``pages/`` folder sits beside the entrypoint, Streamlit starts in its legacy multipage mode and runs a
+    deep-linked page by itself, without ``app.py``, until some session calls ``st.navigation`` (then the whole
+    server switches to the router). A page that finds no mark of ``app.py`` in its session registers the real
+    navigation and reruns, so ``app.py`` runs first from then on, for every session.
+    """
+    if st.session_state.get(ROUTED):
+        return
+    from ui.registry import HOME, available_topics
+
+    st.navigation([st.Page(HOME.file, default=True)] + [st.Page(p.file) for p in available_topics()])
+    st.rerun()
+
 
 def header(title: str, intuition: str, formula: str | None = None) -> None:
     """Title, 2-4 sentences of intuition and the key formula."""
+    _ensure_router()
     st.title(title)
     st.markdown(intuition)
     if formula:
