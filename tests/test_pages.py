@@ -13,7 +13,7 @@ def test_home_renders_a_card_per_page() -> None:
     assert not at.exception
     assert at.title[0].value == "Learning Theory Lab"
     links = [el.proto.page for el in at.get("page_link")]
-    assert links == [p.file for p in available_topics()]
+    assert links == [p.url_path for p in available_topics()]
 
 
 def test_every_page_is_reachable_from_the_router() -> None:
