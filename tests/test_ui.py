@@ -135,3 +135,25 @@ def test_live_run_caches_finished_runs_and_reports_bad_input() -> None:
     at.number_input(key="n").set_value(-1).run()
     assert not at.exception
     assert "must be >= 0" in at.error[0].value
+
+
+def _warning_run_app() -> None:
+    import warnings
+
+    import streamlit as st
+
+    from ui.runs import live_run
+
+    def noisy(*, n: int, callback=None) -> int:
+        warnings.warn("Did not converge: increase `max_iter`.", RuntimeWarning, stacklevel=2)
+        return n
+
+    st.write(f"result={live_run(noisy, {'n': 1}, label='Noisy', key='noisy')}")
+
+
+def test_live_run_shows_warnings_on_first_run_and_on_cached_revisit() -> None:
+    at = AppTest.from_function(_warning_run_app).run()
+    assert "increase `max_iter`" in at.warning[0].value
+    revisit = AppTest.from_function(_warning_run_app).run()
+    assert revisit.markdown[-1].value == "result=1"
+    assert "increase `max_iter`" in revisit.warning[0].value

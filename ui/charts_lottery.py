@@ -9,7 +9,7 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from ui.charts import HEIGHT, color_scale, rule
+from ui.charts import HEIGHT, color_scale
 
 VARIANT_LABELS = {"rewind": "winning ticket (rewind)", "reinit": "same mask, re-init", "random_prune": "random mask"}
 METHOD_ORDER = ["snip", "grasp", "magnitude", "random"]
@@ -25,57 +25,91 @@ def _seed_band(df: pd.DataFrame, x: str, series: str) -> pd.DataFrame:
 
 
 def _accuracy_lines(
-    df: pd.DataFrame, x: str, series: str, *, x_axis: alt.X, series_title: str, domain: list[str], dense: float | None
+    df: pd.DataFrame,
+    x: str,
+    series: str,
+    *,
+    x_axis: alt.X,
+    series_title: str,
+    domain: list[str],
+    dense: float | None,
+    dense_x: float | None = None,
 ) -> alt.LayerChart:
     agg = _seed_band(df, x, series)
     colors = color_scale(domain)
-    enc_color = alt.Color(f"{series}:N", scale=colors, title=series_title, legend=alt.Legend(orient="top"))
-    y = alt.Y("test_acc:Q", title="test accuracy", scale=alt.Scale(zero=False), axis=alt.Axis(format=".0%"))
+    legend = alt.Legend(orient="top")
+    y = alt.Y("test_acc:Q", title="test accuracy", scale=alt.Scale(zero=False), axis=alt.Axis(format=".1~%"))
     tooltip = [
         alt.Tooltip(f"{series}:N", title=series_title),
         alt.Tooltip(f"{x}:Q", format=".3~"),
         alt.Tooltip("test_acc:Q", title="mean test accuracy", format=".1%"),
         alt.Tooltip("n_seeds:Q", title="seeds"),
     ]
-    base = alt.Chart(agg).encode(x=x_axis, color=enc_color)
+    base = alt.Chart(agg).encode(x=x_axis)
     layers = [
-        base.mark_area(opacity=0.18).encode(y=alt.Y("low:Q"), y2="high:Q"),
-        base.mark_line(point=True).encode(y=y, tooltip=tooltip),
+        base.mark_area(opacity=0.18).encode(
+            y=alt.Y("low:Q"), y2="high:Q", color=alt.Color(f"{series}:N", scale=colors, legend=None)
+        ),
+        base.mark_line(point=True).encode(
+            y=y, tooltip=tooltip, color=alt.Color(f"{series}:N", scale=colors, title=series_title, legend=legend)
+        ),
     ]
     if dense is not None:
-        layers.append(rule(dense, axis="y", label=f"dense {dense:.1%}"))
-    return alt.layer(*layers).properties(height=HEIGHT)
+        ref = pd.DataFrame({"y": [dense], "x": [dense_x], "label": [f"dense net {dense:.1%}"]})
+        layers.append(alt.Chart(ref).mark_rule(strokeDash=[5, 4], color="#555555").encode(y="y:Q"))
+        if dense_x is not None:
+            text = alt.Chart(ref).mark_text(align="right", baseline="bottom", dy=-3, color="#555555")
+            layers.append(text.encode(x=alt.X("x:Q"), y="y:Q", text="label:N"))
+    return alt.layer(*layers).resolve_legend(color="independent").properties(height=HEIGHT)
 
 
-def _fraction_axis(field: str, title: str) -> alt.X:
-    return alt.X(f"{field}:Q", title=title, scale=alt.Scale(type="log", reverse=True), axis=alt.Axis(format=".1~%"))
+def _fraction_axis(field: str, title: str, smallest: float | None) -> alt.X:
+    domain = {"domain": [smallest, 1.0]} if smallest else {}
+    return alt.X(
+        f"{field}:Q",
+        title=title,
+        scale=alt.Scale(type="log", reverse=True, nice=False, **domain),
+        axis=alt.Axis(format=".1~%"),
+    )
 
 
-def ticket_chart(df: pd.DataFrame, *, dense_acc: float | None = None) -> alt.LayerChart:
-    """Test accuracy against the fraction of weights left, one line per variant (works on partial live records)."""
+def ticket_chart(df: pd.DataFrame, *, dense_acc: float | None = None, smallest: float | None = None) -> alt.LayerChart:
+    """Test accuracy against the fraction of weights left, one line per variant (works on partial live records).
+
+    ``smallest`` fixes the right end of the x axis (the last round's fraction), so a live chart grows rightward.
+    """
     data = df.assign(variant=df["variant"].map(VARIANT_LABELS)) if "variant" in df.columns else df
     return _accuracy_lines(
         data,
         "remaining_fraction",
         "variant",
-        x_axis=_fraction_axis("remaining_fraction", "weights remaining (log scale; pruning goes right)"),
+        x_axis=_fraction_axis("remaining_fraction", "weights remaining (log scale; pruning goes right)", smallest),
         series_title="variant",
         domain=list(VARIANT_LABELS.values()),
         dense=dense_acc,
+        dense_x=smallest,
     )
 
 
 def pai_chart(df: pd.DataFrame, *, dense_acc: float | None = None) -> alt.LayerChart:
     """Test accuracy against the kept fraction for each pruning-at-init method."""
     data = df[df["method"] != "dense"] if "method" in df.columns else df
+    smallest = (
+        float(data["keep_fraction"].min())
+        if "keep_fraction" in data.columns and data["keep_fraction"].notna().any()
+        else None
+    )
     return _accuracy_lines(
         data,
         "keep_fraction",
         "method",
-        x_axis=_fraction_axis("keep_fraction", "weights kept at initialisation (log scale; sparser to the right)"),
+        x_axis=_fraction_axis(
+            "keep_fraction", "weights kept at initialisation (log scale; sparser to the right)", None
+        ),
         series_title="method",
         domain=METHOD_ORDER,
         dense=dense_acc,
+        dense_x=smallest,
     )
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
+import warnings
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
@@ -44,14 +45,19 @@ def _fingerprint(value: Any) -> str:
     return repr(value)
 
 
-def finished_run(fn: Callable, config: Any) -> Any | None:
-    """The cached result of a finished run, or ``None``."""
+def finished_run(fn: Callable, config: Any) -> tuple[Any, list[str]] | None:
+    """The cached (result, warning messages) of a finished run, or ``None``."""
     key = run_key(fn, config)
     with _lock:
         if key in _finished:
             _finished.move_to_end(key)
             return _finished[key]
     return None
+
+
+def _warn(messages: list[str]) -> None:
+    for message in messages:
+        st.warning(message, icon=":material/warning:")
 
 
 def _store(key: tuple, result: Any) -> None:
@@ -89,12 +95,15 @@ def live_run(
     Returns
     -------
     The result, or ``None`` when the user stopped the run or it failed with a bad-input message (both are
-    shown on the page; the caller should then ``st.stop()`` or skip its charts).
+    shown on the page; the caller should then ``st.stop()`` or skip its charts). Warnings the run raised (e.g.
+    a run that did not converge) are shown with ``st.warning``, again on every cached revisit.
     """
     rkey = run_key(fn, config)
     cached = finished_run(fn, config)
     if cached is not None:
-        return cached
+        result, messages = cached
+        _warn(messages)
+        return result
 
     stopped_key, partial_key = f"_run_stopped_{key}", f"_run_partial_{key}"
     if st.session_state.get(stopped_key) == rkey:
@@ -138,12 +147,16 @@ def live_run(
         draw()
 
     try:
-        result = fn(**config, callback=callback) if isinstance(config, dict) else fn(config, callback=callback)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            result = fn(**config, callback=callback) if isinstance(config, dict) else fn(config, callback=callback)
     except (ValueError, TypeError) as exc:
         area.empty()
         st.error(str(exc), icon=":material/error:")
         return None
-    _store(rkey, result)
+    messages = list(dict.fromkeys(str(w.message) for w in caught))
+    _store(rkey, (result, messages))
     area.empty()
+    _warn(messages)
     st.session_state.pop(partial_key, None)
     return result

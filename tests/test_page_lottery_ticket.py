@@ -1,0 +1,67 @@
+"""AppTest of pages/lottery_ticket.py with tiny deep links (1 round, 1 epoch, a small net)."""
+
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.apptest_helpers import assert_clean, open_page, widget
+
+pytestmark = pytest.mark.filterwarnings("ignore:The dense network reached only")  # 1-epoch runs are meant to be weak
+TINY = {"lt_rounds": "1", "lt_epochs": "1", "lt_net": "64-100-50-10"}
+
+
+def _charts(at: AppTest) -> list:
+    return at.get("vega_lite_chart")
+
+
+def _notices(at: AppTest) -> list[str]:
+    return [m.value for m in at.info if "What to notice" in m.value]
+
+
+@pytest.fixture(scope="module")
+def imp_page() -> AppTest:
+    return open_page("lottery_ticket", TINY)
+
+
+def test_tiny_deep_link_renders_the_ticket_chart_and_notice(imp_page: AppTest) -> None:
+    assert_clean(imp_page)
+    assert len(_charts(imp_page)) >= 1
+    (notice,) = _notices(imp_page)
+    assert "Dense net:" in notice and "%" in notice
+    assert any("Caveat" in w.value for w in imp_page.warning)
+
+
+def test_deep_link_sets_the_controls(imp_page: AppTest) -> None:
+    assert widget(imp_page, "lt_rounds").value == 1
+    assert widget(imp_page, "lt_epochs").value == 1
+    assert widget(imp_page, "lt_net").value == "64-100-50-10"
+    assert widget(imp_page, "lt_part").value == "Winning tickets"
+
+
+def test_one_control_change_reruns_cleanly(imp_page: AppTest) -> None:
+    before = _notices(imp_page)
+    widget(imp_page, "lt_seed").set_value(1).run()
+    assert_clean(imp_page)
+    assert len(_charts(imp_page)) >= 1
+    assert _notices(imp_page) and _notices(imp_page) != before  # a new run with the new seed
+
+
+def test_pruning_at_init_part_from_a_deep_link() -> None:
+    params = {**TINY, "lt_part": "Pruning at init", "lt_keep": ["10", "1"], "lt_methods": ["snip", "magnitude"]}
+    at = open_page("lottery_ticket", params)
+    assert_clean(at)
+    assert widget(at, "lt_keep").value == [10, 1]
+    assert widget(at, "lt_methods").value == ["snip", "magnitude"]
+    assert len(_charts(at)) >= 1
+    assert "Keeping 1.0% of the weights" in _notices(at)[0]
+
+
+def test_strong_tickets_part_and_a_bad_input_message() -> None:
+    at = open_page("lottery_ticket", {"lt_part": "Strong tickets", "lt_widths": "4", "lt_epochs": "1"})
+    assert_clean(at)
+    assert widget(at, "lt_widths").value == [4]
+    assert len(_charts(at)) >= 1 and "At width 4" in _notices(at)[0]
+    widget(at, "lt_widths").set_value([]).run()  # nothing to train: a message naming the fix, no traceback
+    assert not at.exception
+    assert any("`widths` must list at least one" in e.value for e in at.error)
