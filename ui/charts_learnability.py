@@ -17,12 +17,12 @@ def pac_chart(curve: pd.DataFrame, *, eps: float) -> alt.LayerChart:
         "m",
         "bound",
         x_title="target error ε",
-        y_title="examples m (upper bound)",
+        y_title="examples m (upper bound, log scale)",
         log_x=True,
         log_y=True,
         color_title="bound",
         tooltip=["bound", "eps", "m"],
-    )
+    ).encode(x=alt.X("eps:Q", title="target error ε (log scale)", scale=alt.Scale(type="log", nice=False)))
     return alt.layer(lines, rule(eps, label=f"ε = {eps:g}"))
 
 
@@ -46,7 +46,7 @@ def parity_steps_chart(sweep: pd.DataFrame, fits: pd.DataFrame) -> alt.LayerChar
         opacity=1.0,
         color_title="parity order",
         tooltip=["k", "n", "steps_to_99", "seconds"],
-    )
+    ).encode(x=alt.X("n:Q", title="input bits n (log scale)", scale=alt.Scale(type="log", nice=False)))
     rows = []
     for fit in fits.dropna(subset=["exponent"]).itertuples():
         ns = data.loc[data["k"] == fit.k, "n"]
@@ -59,7 +59,7 @@ def parity_steps_chart(sweep: pd.DataFrame, fits: pd.DataFrame) -> alt.LayerChar
         alt.Chart(fitted)
         .mark_line(strokeDash=[6, 4])
         .encode(
-            x=alt.X("n:Q", scale=alt.Scale(type="log")),
+            x=alt.X("n:Q", scale=alt.Scale(type="log", nice=False)),
             y=alt.Y("steps_fit:Q", scale=alt.Scale(type="log")),
             color=alt.Color("series:N", scale=color_scale(data["series"].unique()), legend=None),
             detail="series:N",
@@ -101,6 +101,9 @@ def noise_chart(curves: pd.DataFrame, *, target: float = 0.99) -> alt.LayerChart
     return alt.layer(lines, rule(target, axis="y", label=f"{target:.0%}"))
 
 
+_N_AXIS = alt.X("n:Q", title="Boolean variables n", axis=alt.Axis(tickMinStep=1, format="d"))
+
+
 def proper_time_chart(df: pd.DataFrame) -> alt.Chart:
     """Wall time of each learner against the number of variables, log y."""
     return line(
@@ -113,7 +116,7 @@ def proper_time_chart(df: pd.DataFrame) -> alt.Chart:
         log_y=True,
         points=True,
         tooltip=["learner", "n", "seconds", "searched"],
-    )
+    ).encode(x=_N_AXIS)
 
 
 def proper_accuracy_chart(df: pd.DataFrame) -> alt.Chart:
@@ -126,7 +129,7 @@ def proper_accuracy_chart(df: pd.DataFrame) -> alt.Chart:
         x_title="Boolean variables n",
         y_title="test accuracy",
         points=True,
-        y_domain=(0.5, 1.0),
+        y_domain=(0.5, 1.02),
         tooltip=["learner", "n", "train_acc", "test_acc"],
         height=240,
-    )
+    ).encode(x=_N_AXIS)

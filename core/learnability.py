@@ -1,0 +1,454 @@
+"""Computational complexity of learning: PAC sample bounds and the cost of learning sparse parities by SGD.
+
+Three views of "what does learning cost". Samples: the PAC bounds for a finite class and for a class of VC
+dimension d (Valiant 1984; Blumer, Ehrenfeucht, Haussler & Warmuth 1989). Compute: a k-sparse parity of n bits
+is learned from few samples, yet SGD on a small MLP needs a number of steps that grows with n faster the larger
+k is (Barak, Edelman, Goel, Kakade, Malach & Zhang 2022, "Hidden progress in deep learning"). Representation:
+proper versus improper learning of DNF lives in :mod:`core.proper_learning` (re-exported here).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import torch
+
+from core._validation import check_int, check_probability, check_real
+from core.proper_learning import LEARNERS as LEARNERS  # re-exported: the page imports one module
+from core.proper_learning import PROPER as PROPER
+from core.proper_learning import ProperConfig as ProperConfig
+from core.proper_learning import proper_vs_improper as proper_vs_improper
+from core.training import make_mlp, resolve_device, seeded_generator
+
+Callback = Callable[[dict], None] | None
+
+
+BOUND_NAMES = ("finite, realisable", "finite, agnostic", "VC, realisable")
+_CALLBACK_EVERY = 25  # steps between callback calls: ~10-50 calls a second on a CPU
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# PAC sample bounds
+# ----------------------------------------------------------------------------------------------------------------
+def _pac_bounds(eps: np.ndarray, delta: float, log_h: float, d: int) -> dict[str, np.ndarray]:
+    """The three bounds as real numbers, for an array of ``eps``; rounded up by the callers."""
+    return {
+        BOUND_NAMES[0]: (log_h + math.log(1 / delta)) / eps,
+        BOUND_NAMES[1]: (log_h + math.log(2 / delta)) / (2 * eps**2),
+        BOUND_NAMES[2]: (4 * math.log2(2 / delta) + 8 * d * np.log2(13 / eps)) / eps,
+    }
+
+
+def _ceil(x: np.ndarray) -> np.ndarray:
+    return np.ceil(np.round(x, 9)).astype(np.int64)  # round first: 99.99999999997 must not become 100
+
+
+def pac_sample_bound(
+    *, eps: float, delta: float, h_size: float | None = None, vc_dim: int | None = None, realizable: bool = True
+) -> int:
+    r"""Smallest sample size m that the classical PAC bounds guarantee suffices.
+
+    .. math::
+        m_{\text{fin}} = \frac{\ln|H| + \ln(1/\delta)}{\epsilon},\quad
+        m_{\text{agn}} = \frac{\ln|H| + \ln(2/\delta)}{2\epsilon^2},\quad
+        m_{\text{VC}} = \frac{4\log_2(2/\delta) + 8d\log_2(13/\epsilon)}{\epsilon}
+
+    Parameters
+    ----------
+    eps : float
+        Target error (realisable) or excess error over the best in class (agnostic), in (0, 1).
+    delta : float
+        Allowed failure probability, in (0, 1).
+    h_size : float, optional
+        Number of hypotheses |H| >= 1 of a finite class (a float, so 3**40 fits).
+    vc_dim : int, optional
+        VC dimension d >= 0 (realisable case only). Pass exactly one of ``h_size`` and ``vc_dim``.
+    realizable : bool
+        Whether some hypothesis has zero error. The agnostic bound is given for finite classes.
+
+    Returns
+    -------
+    int
+        The number of examples m (the bound rounded up).
+
+    References
+    ----------
+    Valiant (1984); Blumer, Ehrenfeucht, Haussler & Warmuth (1989), JACM 36(4), Thm 2.1;
+    Shalev-Shwartz & Ben-David (2014), Cor. 2.3 and 4.6.
+    """
+    eps = check_probability(eps, "eps")
+    delta = check_probability(delta, "delta")
+    if (h_size is None) == (vc_dim is None):
+        raise ValueError(
+            "Pass exactly one of `h_size` (a finite class) and `vc_dim` (a VC class). "
+            f"Got h_size={h_size!r} and vc_dim={vc_dim!r} instead."
+        )
+    if vc_dim is not None and not realizable:
+        raise ValueError(
+            "The agnostic bound is implemented for finite classes only: pass `h_size` with "
+            "realizable=False, or `vc_dim` with realizable=True. Got vc_dim with realizable=False instead."
+        )
+    if vc_dim is not None:
+        bound = _pac_bounds(np.array(eps), delta, 0.0, check_int(vc_dim, "vc_dim", low=0))[BOUND_NAMES[2]]
+    else:
+        log_h = math.log(check_real(h_size, "h_size", low=1.0))
+        bound = _pac_bounds(np.array(eps), delta, log_h, 0)[BOUND_NAMES[0 if realizable else 1]]
+    return int(_ceil(bound))
+
+
+def pac_bound_curve(
+    *, delta: float, h_size: float, vc_dim: int, eps_min: float = 0.01, eps_max: float = 0.5, num: int = 40
+) -> pd.DataFrame:
+    """The three PAC bounds of :func:`pac_sample_bound` on a log-spaced grid of ``eps`` (vectorised).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Long format, one row per (eps, bound): ``eps``, ``bound`` (one of ``BOUND_NAMES``), ``m`` (examples).
+    """
+    eps_min = check_probability(eps_min, "eps_min")
+    eps_max = check_real(eps_max, "eps_max", low=eps_min, high=1.0, low_inclusive=False, high_inclusive=False)
+    eps = np.geomspace(eps_min, eps_max, check_int(num, "num", low=2, high=10_000))  # (num,)
+    log_h = math.log(check_real(h_size, "h_size", low=1.0))
+    bounds = _pac_bounds(eps, check_probability(delta, "delta"), log_h, check_int(vc_dim, "vc_dim", low=0))
+    frames = [pd.DataFrame({"eps": eps, "bound": name, "m": _ceil(b)}) for name, b in bounds.items()]
+    return pd.concat(frames, ignore_index=True)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Sparse parity learned by SGD
+# ----------------------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ParityConfig:
+    """Defaults of the sparse-parity experiments (SCIENCE.md recipe, sized for 2 shared CPU cores)."""
+
+    ns: tuple[int, ...] = (10, 20, 30, 40)  # four points span a factor 4 in n: enough for a log-log slope
+    ks: tuple[int, ...] = (2, 3)  # k = 2 is quick, k = 3 shows the steeper growth; k = 4 is too slow for CPU
+    width: int = 128  # Barak et al. use ~1000; 128 needs about as many steps here and is ~3x faster per step
+    lr: float = 0.1  # the recipe's SGD step size
+    batch: int = 32  # the recipe's batch: small batches = noisy steps, as in the paper
+    weight_decay: float = 0.01  # the recipe's weight decay; keeps the hinge-loss weights bounded
+    max_steps: int = 6000  # k = 3, n = 40 needs ~2000 steps; the cap leaves room for unlucky seeds
+    eval_every: int = 5  # k = 2 reaches 99% within ~50-150 steps, so check often
+    test_size: int = 1000  # 99% accuracy then means at most 10 mistakes
+    target: float = 0.99  # "learned" = 99% held-out accuracy, as in the paper's plots
+    noise: float = 0.3  # flips 30% of labels: the signal shrinks by 1 - 2p = 0.4, steps grow ~(1-2p)^-2 ~ 6x
+    noise_n: int = 30  # k = 3, n = 30 learns clean in ~1200 steps; the noisy run needs far more
+    noise_steps: int = 3000  # long enough for the clean run, too short for the noisy one
+
+
+PARITY = ParityConfig()
+
+
+def _pm1(shape: tuple[int, ...], generator: torch.Generator, device: torch.device) -> torch.Tensor:
+    return (torch.randint(0, 2, shape, generator=generator) * 2 - 1).to(device=device, dtype=torch.float32)
+
+
+def _train_parity(
+    *,
+    n_bits: int,
+    k: int,
+    width: int,
+    steps: int,
+    lr: float,
+    batch: int,
+    weight_decay: float,
+    noise: float,
+    seed: int,
+    eval_every: int,
+    test_size: int,
+    device: str,
+    stop_at: float | None,
+    on_eval: Callable[[int, float, float], None],
+) -> list[int]:
+    """The shared SGD loop; calls ``on_eval(step, mean train loss, test acc)``; returns the parity support."""
+    dev = resolve_device(device)
+    gen = seeded_generator(seed)  # seeds torch's global RNG (layer init) too
+    flips = torch.Generator().manual_seed(seed + 1)  # own stream: clean and noisy runs see the same inputs
+    support = torch.randperm(n_bits, generator=gen)[:k].sort().values  # the hidden k-subset S
+    model = make_mlp((n_bits, width, 1)).to(dev)
+    opt = torch.optim.SGD(model.parameters(), lr=lr, weight_decay=weight_decay)
+    x_test = _pm1((test_size, n_bits), gen, dev)  # (test_size, n), fixed held-out batch
+    y_test = x_test[:, support].prod(dim=1)  # (test_size,), clean labels
+    loss_sum, loss_count = 0.0, 0
+    for step in range(1, steps + 1):
+        x = _pm1((batch, n_bits), gen, dev)  # (batch, n), fresh samples every step
+        y = x[:, support].prod(dim=1)  # (batch,)
+        if noise > 0:
+            y = torch.where(torch.rand(batch, generator=flips).to(dev) < noise, -y, y)
+        loss = torch.clamp(1 - y * model(x).squeeze(1), min=0).mean()  # hinge loss
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        loss_sum, loss_count = loss_sum + float(loss.detach()), loss_count + 1
+        if step % eval_every == 0 or step == steps:
+            with torch.no_grad():
+                acc = float((model(x_test).squeeze(1) * y_test > 0).float().mean())
+            on_eval(step, loss_sum / loss_count, acc)
+            loss_sum, loss_count = 0.0, 0
+            if stop_at is not None and acc >= stop_at:
+                break
+    return support.tolist()
+
+
+def _check_parity_args(n_bits: int, k: int, width: int, lr: float, batch: int, noise: float) -> None:
+    check_int(n_bits, "n_bits", low=2, high=1000)
+    check_int(k, "k", low=1, high=n_bits)
+    check_int(width, "width", low=1, high=8192)
+    check_real(lr, "lr", low=0.0, low_inclusive=False)
+    check_int(batch, "batch", low=1, high=65536)
+    check_real(noise, "noise", low=0.0, high=0.5, high_inclusive=False)
+
+
+def sparse_parity_run(
+    *,
+    n_bits: int,
+    k: int,
+    width: int = PARITY.width,
+    steps: int = 2000,
+    lr: float = PARITY.lr,
+    batch: int = PARITY.batch,
+    noise: float = 0.0,
+    seed: int = 0,
+    weight_decay: float = PARITY.weight_decay,
+    eval_every: int = 25,
+    test_size: int = PARITY.test_size,
+    device: str = "cpu",
+    callback: Callback = None,
+) -> pd.DataFrame:
+    r"""Train a 2-layer ReLU MLP by online SGD on a k-sparse parity of n bits.
+
+    Inputs :math:`x \sim \mathrm{Unif}\{\pm1\}^n`, label :math:`y = \prod_{i \in S} x_i` for a hidden support S,
+    a random k-subset drawn from ``seed``; each training label is flipped with probability ``noise``. The model
+    :math:`f(x) = a^\top \mathrm{ReLU}(Wx + b) + c` minimises the hinge loss :math:`\max(0, 1 - y f(x))` on a
+    fresh batch every step (SGD with weight decay). Test accuracy is measured on a fixed held-out batch of
+    ``test_size`` clean examples every ``eval_every`` steps.
+
+    Parameters
+    ----------
+    n_bits, k : int
+        Input length n and parity order k (1 <= k <= n).
+    width : int
+        Hidden units.
+    steps, lr, batch : int, float, int
+        SGD steps, step size and examples per step.
+    noise : float
+        Label-flip probability in [0, 0.5).
+    seed : int
+        Seeds the support, the initialisation, the data and the flips.
+    weight_decay, eval_every, test_size, device, callback
+        L2 decay; evaluation period (steps); held-out size; torch device; ``callback`` gets
+        ``{"progress", "step", "loss", "test_acc", "noise"}`` about every 25 steps.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``step``, ``loss`` (mean training hinge loss since the previous row), ``test_acc`` (fraction in [0, 1]).
+        ``df.attrs["support"]`` lists the hidden bits.
+
+    References
+    ----------
+    Barak, Edelman, Goel, Kakade, Malach & Zhang (2022), NeurIPS, arXiv:2207.08799.
+    """
+    _check_parity_args(n_bits, k, width, lr, batch, noise)
+    steps = check_int(steps, "steps", low=1, high=1_000_000)
+    eval_every = check_int(eval_every, "eval_every", low=1)
+    rows: list[tuple[int, float, float]] = []
+
+    def on_eval(step: int, loss: float, acc: float) -> None:
+        previous = rows[-1][0] if rows else 0
+        rows.append((step, loss, acc))
+        if callback is not None and (step // _CALLBACK_EVERY > previous // _CALLBACK_EVERY or step == steps):
+            callback({"progress": step / steps, "step": step, "loss": loss, "test_acc": acc, "noise": noise})
+
+    support = _train_parity(
+        n_bits=n_bits,
+        k=k,
+        width=width,
+        steps=steps,
+        lr=lr,
+        batch=batch,
+        weight_decay=check_real(weight_decay, "weight_decay", low=0.0),
+        noise=noise,
+        seed=check_int(seed, "seed", low=0),
+        eval_every=eval_every,
+        test_size=check_int(test_size, "test_size", low=10),
+        device=device,
+        stop_at=None,
+        on_eval=on_eval,
+    )
+    df = pd.DataFrame(rows, columns=["step", "loss", "test_acc"])
+    df.attrs["support"] = support
+    return df
+
+
+def parity_noise_curves(
+    *,
+    n_bits: int = PARITY.noise_n,
+    k: int = 3,
+    noise: float = PARITY.noise,
+    steps: int = PARITY.noise_steps,
+    width: int = PARITY.width,
+    lr: float = PARITY.lr,
+    batch: int = PARITY.batch,
+    seed: int = 0,
+    eval_every: int = 25,
+    device: str = "cpu",
+    callback: Callback = None,
+) -> pd.DataFrame:
+    """Two :func:`sparse_parity_run` curves with the same seed: clean labels and labels flipped with ``noise``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Long format: ``noise`` (flip probability), ``step``, ``loss``, ``test_acc``.
+    """
+    noise = check_real(noise, "noise", low=0.0, high=0.5, high_inclusive=False)
+    levels = (0.0, noise) if noise > 0 else (0.0,)
+    frames = []
+    for i, p in enumerate(levels):
+
+        def relay(record: dict, i: int = i) -> None:
+            if callback is not None:
+                callback({**record, "progress": (i + record["progress"]) / len(levels)})
+
+        df = sparse_parity_run(
+            n_bits=n_bits,
+            k=k,
+            width=width,
+            steps=steps,
+            lr=lr,
+            batch=batch,
+            noise=p,
+            seed=seed,
+            eval_every=eval_every,
+            device=device,
+            callback=relay,
+        )
+        frames.append(df.assign(noise=p))
+    return pd.concat(frames, ignore_index=True)[["noise", "step", "loss", "test_acc"]]
+
+
+def steps_to_target(curves: pd.DataFrame, *, target: float = PARITY.target, by: str = "noise") -> pd.DataFrame:
+    """First logged step at which ``test_acc >= target`` per group ``by`` (NaN if never), and the final accuracy.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``by``, ``steps_to_target`` (steps, float with NaN), ``reached`` (bool), ``final_acc``.
+    """
+    target = check_probability(target, "target", open_interval=False)
+    out = []
+    for key, g in curves.groupby(by, sort=True):
+        hit = g.loc[g["test_acc"] >= target, "step"]
+        first = float(hit.iloc[0]) if len(hit) else math.nan
+        out.append((key, first, bool(len(hit)), float(g["test_acc"].iloc[-1])))
+    return pd.DataFrame(out, columns=[by, "steps_to_target", "reached", "final_acc"])
+
+
+def steps_to_accuracy(
+    *,
+    ns: Sequence[int] = PARITY.ns,
+    ks: Sequence[int] = PARITY.ks,
+    width: int = PARITY.width,
+    lr: float = PARITY.lr,
+    batch: int = PARITY.batch,
+    max_steps: int = PARITY.max_steps,
+    target: float = PARITY.target,
+    eval_every: int = PARITY.eval_every,
+    seed: int = 0,
+    device: str = "cpu",
+    callback: Callback = None,
+) -> pd.DataFrame:
+    """SGD steps until a k-sparse parity of n bits reaches ``target`` held-out accuracy, for every (k, n).
+
+    Each run is :func:`sparse_parity_run` stopped at the first evaluation with ``test_acc >= target``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Long format, one row per (k, n): ``n``, ``k``, ``steps_to_99`` (steps; NaN if not reached within
+        ``max_steps``), ``seconds`` (wall time of the run), ``final_acc``. The callback receives
+        ``{"progress", "series", "k", "n", "step", "test_acc"}``.
+    """
+    ns = sorted({check_int(n, "ns[i]", low=2, high=1000) for n in ns})
+    ks = sorted({check_int(k, "ks[i]", low=1, high=8) for k in ks})
+    if not ns or not ks:
+        raise ValueError(f"`ns` and `ks` must each list at least one value. Got ns={ns} and ks={ks} instead.")
+    if max(ks) > min(ns):
+        raise ValueError(f"Every k must be <= every n: drop k={max(ks)} or n={min(ns)}. Got ks={ks}, ns={ns}.")
+    max_steps = check_int(max_steps, "max_steps", low=1, high=1_000_000)
+    target = check_probability(target, "target")
+    eval_every = check_int(eval_every, "eval_every", low=1)
+    grid = [(k, n) for k in ks for n in ns]
+    rows, missed = [], []
+    for i, (k, n) in enumerate(grid):
+        _check_parity_args(n, k, width, lr, batch, 0.0)
+        last = [0, 0.0]
+
+        def on_eval(step: int, loss: float, acc: float, i: int = i, k: int = k, n: int = n, last=last) -> None:
+            crossed = step // _CALLBACK_EVERY > last[0] // _CALLBACK_EVERY  # another 25 steps done
+            last[:] = [step, acc]
+            if callback is not None and (crossed or acc >= target):
+                progress = (i + step / max_steps) / len(grid)
+                callback(
+                    {"progress": progress, "series": f"k = {k}, n = {n}", "k": k, "n": n, "step": step, "test_acc": acc}
+                )
+
+        t0 = time.perf_counter()
+        _train_parity(
+            n_bits=n,
+            k=k,
+            width=width,
+            steps=max_steps,
+            lr=lr,
+            batch=batch,
+            weight_decay=PARITY.weight_decay,
+            noise=0.0,
+            seed=check_int(seed, "seed", low=0),
+            eval_every=eval_every,
+            test_size=PARITY.test_size,
+            device=device,
+            stop_at=target,
+            on_eval=on_eval,
+        )
+        reached = last[1] >= target
+        if not reached:
+            missed.append(f"k={k}, n={n}")
+        rows.append((n, k, float(last[0]) if reached else math.nan, time.perf_counter() - t0, last[1]))
+    if missed:
+        warnings.warn(
+            f"{', '.join(missed)} did not reach {target:.0%} test accuracy within {max_steps} steps; "
+            "increase `max_steps` (or the width) to measure them.",
+            stacklevel=2,
+        )
+    return pd.DataFrame(rows, columns=["n", "k", "steps_to_99", "seconds", "final_acc"])
+
+
+def fit_exponents(sweep: pd.DataFrame) -> pd.DataFrame:
+    r"""Least-squares slope of :math:`\log(\text{steps})` against :math:`\log n` per k: steps ~ C n^a.
+
+    Parameters
+    ----------
+    sweep : pandas.DataFrame
+        The output of :func:`steps_to_accuracy` (rows with NaN steps are left out).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``k``, ``exponent`` (a; NaN with fewer than two distinct n), ``prefactor`` (C, steps), ``n_points``.
+    """
+    out = []
+    for k, g in sweep.dropna(subset=["steps_to_99"]).groupby("k", sort=True):
+        if g["n"].nunique() < 2:
+            out.append((int(k), math.nan, math.nan, len(g)))
+            continue
+        slope, intercept = np.polyfit(np.log(g["n"].to_numpy(float)), np.log(g["steps_to_99"].to_numpy(float)), 1)
+        out.append((int(k), float(slope), float(np.exp(intercept)), len(g)))
+    return pd.DataFrame(out, columns=["k", "exponent", "prefactor", "n_points"])

@@ -1,0 +1,95 @@
+"""AppTest for pages/learnability.py: deep links with small settings, one control change, controls from the URL."""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+
+from core.learnability import fit_exponents, pac_bound_curve, pac_sample_bound
+from tests.apptest_helpers import assert_clean, open_page, widget
+from ui import charts_learnability as lc
+
+PAC = {"lp_eps": "0.1", "lp_delta": "0.05", "lp_logh": "3", "lp_vc": "10"}
+# Tiny training settings: a handful of SGD steps on a narrow net, so each tab renders in seconds.
+PARITY = {"lp_tab": "Sparse parity", "lp_ns": ["6"], "lp_width": "32", "lp_steps": "500", "lp_seed": "1"}
+NOISE = {"lp_tab": "Label noise", "lp_nn": "6", "lp_nsteps": "100", "lp_width": "32", "lp_noise": "0.2"}
+PROPER = {"lp_tab": "Proper vs improper", "lp_max_n": "4", "lp_m": "20"}
+
+
+def _charts(at) -> int:
+    return len(at.get("vega_lite_chart"))
+
+
+def test_pac_tab_renders_the_three_bounds_from_a_deep_link() -> None:
+    at = open_page("learnability", PAC)
+    assert_clean(at)
+    assert _charts(at) >= 1
+    # |H| = 10^3, eps = 0.1, delta = 0.05 (the hand-computed case of tests/test_learnability.py)
+    assert [m.value for m in at.metric] == ["100", "530", "5,831"]
+    assert at.info and "What to notice" in at.info[0].value
+
+
+def test_one_control_change_reruns_cleanly() -> None:
+    at = open_page("learnability", PAC)
+    widget(at, "lp_delta").set_value(0.01).run()
+    assert_clean(at)
+    expected = pac_sample_bound(eps=0.1, delta=0.01, h_size=1e3)
+    assert at.metric[0].value == f"{expected:,}"
+    assert _charts(at) >= 1
+
+
+def test_deep_link_sets_the_controls() -> None:
+    link = {**PAC, **PARITY, "lp_ns": ["6", "10"], "lp_tab": "PAC bounds"}  # training tabs stay closed
+    at = open_page("learnability", link)
+    assert_clean(at)
+    assert widget(at, "lp_eps").value == 0.1
+    assert widget(at, "lp_logh").value == 3
+    assert widget(at, "lp_ns").value == [6, 10]
+    assert widget(at, "lp_width").value == 32
+    assert widget(at, "lp_steps").value == 500
+    assert widget(at, "lp_seed").value == 1
+
+
+def test_sparse_parity_tab_trains_and_fits() -> None:
+    at = open_page("learnability", PARITY, timeout=120)
+    assert_clean(at)
+    assert _charts(at) >= 1
+    assert any("Steps to 99%" in i.value for i in at.info)
+
+
+def test_label_noise_tab_renders() -> None:
+    at = open_page("learnability", NOISE, timeout=120)
+    assert_clean(at)
+    assert _charts(at) >= 1
+    assert any("clean labels" in i.value for i in at.info)
+
+
+def test_proper_vs_improper_tab_renders() -> None:
+    at = open_page("learnability", PROPER)
+    assert_clean(at)
+    assert _charts(at) >= 2
+    assert any("exhaustive search" in i.value for i in at.info)
+
+
+def test_chart_builders_accept_the_core_frames() -> None:
+    sweep = pd.DataFrame(
+        {"n": [10, 20, 40, 10, 20, 40], "k": [2, 2, 2, 3, 3, 3], "steps_to_99": [40, 80, 130, 300, 650, float("nan")],
+         "seconds": [0.1] * 6, "final_acc": [1.0] * 6}
+    )  # fmt: skip
+    curves = pd.DataFrame({"noise": [0.0, 0.0, 0.3, 0.3], "step": [25, 50] * 2, "test_acc": [0.5, 1.0, 0.5, 0.5]})
+    proper = pd.DataFrame(
+        {"n": [2, 2, 3, 3], "learner": ["a", "b"] * 2, "seconds": [1e-4, 1e-4, 1e-3, 1e-4],
+         "train_acc": [1.0] * 4, "test_acc": [1.0, 0.9, 1.0, 0.8], "searched": [45, 8, 378, 18]}
+    )  # fmt: skip
+    live = pd.DataFrame({"series": ["k = 2, n = 10"] * 2, "step": [5, 10], "test_acc": [0.5, 0.9]})
+    charts = [
+        lc.pac_chart(pac_bound_curve(delta=0.05, h_size=1e3, vc_dim=10, num=5), eps=0.1),
+        lc.parity_steps_chart(sweep, fit_exponents(sweep)),
+        lc.parity_live_chart(live),
+        lc.noise_chart(curves),
+        lc.proper_time_chart(proper),
+        lc.proper_accuracy_chart(proper),
+    ]
+    for chart in charts:
+        assert isinstance(chart, alt.TopLevelMixin)
+        assert chart.to_dict()  # valid Vega-Lite
