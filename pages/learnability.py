@@ -68,8 +68,6 @@ with tabs[1]:
         if sweep is not None:
             fits = page.compute(lt.fit_exponents, sweep)
             page.show_chart(lc.parity_steps_chart(sweep, fits), sweep, name="sparse parity steps")
-            if sweep["steps_to_99"].isna().any():
-                st.warning(f"Some runs did not reach 99% within {cap:,} steps (left off the chart): raise the cap.")
             fit = {row.k: row.exponent for row in fits.dropna().itertuples()}
             for col, (k, a) in zip(st.columns(max(len(fit), 1)), fit.items(), strict=False):
                 col.metric(f"fitted exponent, k = {k}", f"{a:.2f}", f"theory: {k - 1}", "off", delta_arrow="off")

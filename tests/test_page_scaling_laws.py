@@ -10,7 +10,7 @@ SMALL = {"sl_seeds": "1", "sl_steps": "100", "sl_boot": "10"}
 def test_page_renders_fit_frontier_and_isoflops() -> None:
     at = open_page("scaling_laws", SMALL, timeout=180)
     assert_clean(at)
-    assert len(at.get("arrow_vega_lite_chart")) >= 5
+    assert len(at.get("vega_lite_chart")) >= 5
     assert any("Fitted α" in i.value for i in at.info)
     assert any("tokens per parameter" in i.value for i in at.info)
 

@@ -13,6 +13,7 @@ import pandas as pd
 from ui.charts import HEIGHT, color_scale, rule
 
 ACTIVATION_ORDER = ["tanh", "relu"]
+SHORT = {"adaptive": "bins over range", "fixed": "bins on [-1, 1]", "kde": "KDE"}  # radio labels (and URL values)
 ESTIMATOR_LABELS = {
     "adaptive": "bins over the layer's range",
     "fixed": "fixed bins on [-1, 1]",
@@ -29,6 +30,13 @@ def estimator_label(estimator: str, n_bins: object = None) -> str:
     return base if estimator == "kde" or n_bins is None or pd.isna(n_bins) else f"{base}, {int(n_bins)} bins"
 
 
+def live_rows(records: pd.DataFrame) -> pd.DataFrame:
+    """The measured rows inside the live records of ``information_plane`` (each logged epoch sends ``"rows"``)."""
+    if "rows" not in records.columns:
+        return pd.DataFrame()
+    return pd.DataFrame([row for rows in records["rows"] if isinstance(rows, list) for row in rows])
+
+
 def select_estimate(df: pd.DataFrame, estimator: str, n_bins: int) -> pd.DataFrame:
     """Rows of one estimator setting (the KDE ignores ``n_bins``); progress-only live records are dropped."""
     if "i_tx" not in df.columns or "estimator" not in df.columns:
@@ -41,9 +49,19 @@ def select_estimate(df: pd.DataFrame, estimator: str, n_bins: int) -> pd.DataFra
 
 
 def information_plane_chart(
-    df: pd.DataFrame, *, estimator: str, n_bins: int, max_epoch: int, max_bits: float = 12.0, panel_width: int = 430
+    df: pd.DataFrame,
+    *,
+    estimator: str,
+    n_bins: int,
+    max_epoch: int,
+    max_bits: float = 12.0,
+    panel_width: int = 430,
+    labels: bool = True,
 ) -> alt.FacetChart:
-    """Each layer's path through (I(X;T), I(T;Y)) over training, coloured by epoch, one panel per activation."""
+    """Each layer's path through (I(X;T), I(T;Y)) over training, coloured by epoch, one panel per activation.
+
+    ``labels=False`` drops the layer numbers, which halves the cost of a redraw (for the live chart).
+    """
     data = select_estimate(df, estimator, n_bins)[["epoch", "layer", "i_tx", "i_ty", "activation"]]
     x = alt.X("i_tx:Q", title="I(X;T) (bits)", scale=alt.Scale(domain=[0, max_bits]))
     y = alt.Y("i_ty:Q", title="I(T;Y) (bits)", scale=alt.Scale(domain=[0, 1.02]))
@@ -60,12 +78,10 @@ def information_plane_chart(
     )
     newest = [alt.SortField("epoch", order="descending")]
     last = base.transform_window(rank="rank(epoch)", sort=newest, groupby=["layer"]).transform_filter("datum.rank == 1")
-    labels = last.mark_text(dx=8, dy=-6, fontSize=11, color="#333333").encode(text=alt.Text("layer:N"))
-    return (
-        alt.layer(paths, dots, labels, data=data)
-        .properties(width=panel_width, height=HEIGHT)
-        .facet(column=_BY_ACTIVATION)
-    )
+    layers = [paths, dots]
+    if labels:
+        layers.append(last.mark_text(dx=8, dy=-6, fontSize=11, color="#333333").encode(text=alt.Text("layer:N")))
+    return alt.layer(*layers, data=data).properties(width=panel_width, height=HEIGHT).facet(column=_BY_ACTIVATION)
 
 
 def estimator_chart(

@@ -39,12 +39,14 @@ def metrics_chart(
     x_title: str = "epoch",
     terminal_epoch: int | None = None,
     title: str = "",
+    log_x: bool = False,
 ) -> alt.LayerChart | alt.Chart:
     """NC1, equinorm, equiangularity and NC3 against ``x`` on a log axis, the terminal phase shaded.
 
-    ``df`` is long (``x``, ``metric``, ``value``); NC4 and non-positive values are left out (NC4 has its own chart).
+    ``df`` is long (``x``, ``metric``, ``value``); NC4 and non-positive values are left out (NC4 has its own chart),
+    and so is x = 0 on a log x axis. Values below ``FLOOR`` (round-off of an exact collapse) leave the chart.
     """
-    data = df[df.metric.isin(LOG_METRICS) & (df.value > 0)]
+    data = df[df.metric.isin(LOG_METRICS) & (df.value > 0) & ((df[x] > 0) | (not log_x))]
     low = max(float(data.value.min()) if len(data) else FLOOR, FLOOR)
     chart = line(
         data,
@@ -52,6 +54,7 @@ def metrics_chart(
         "value",
         x_title=x_title,
         y_title="metric value (log scale; 0 = full collapse)",
+        log_x=log_x,
         log_y=True,
         title=title,
         y_domain=(low, max(float(data.value.max()) if len(data) else 1.0, low * 10)),
@@ -65,13 +68,15 @@ def metrics_chart(
 def live_metrics_chart(records: pd.DataFrame) -> alt.Chart:
     """The live view of a run: the callback records (one wide row per checkpoint) drawn as :func:`metrics_chart`."""
     x = "epoch" if "epoch" in records else "step"
+    if "weight_decay" in records:  # a sweep: show the run in progress
+        records = records[records.weight_decay == records.weight_decay.iloc[-1]]
     cols = [c for c in LOG_METRICS if c in records]
     long = records.melt(id_vars=[x], value_vars=cols, var_name="metric", value_name="value").dropna()
     return metrics_chart(long, x=x, x_title=x)
 
 
 def accuracy_chart(history: pd.DataFrame) -> alt.Chart:
-    """Train and test error and NC4 (all in %) against epoch, on a linear axis."""
+    """Train and test error and NC4 (all in %) against epoch; a symlog axis keeps 0 and 90% on one chart."""
     wide = history.pivot_table(index="epoch", columns="metric", values="value").reset_index()
     acc = history.groupby("epoch")[["train_acc", "test_acc"]].first().reset_index()
     data = pd.DataFrame(
@@ -87,10 +92,13 @@ def accuracy_chart(history: pd.DataFrame) -> alt.Chart:
         "epoch",
         "percent",
         x_title="epoch",
-        y_title="% of samples",
+        y_title="% of samples (symlog scale)",
         height=220,
         title="Errors and NC4 (classifier disagrees with the nearest class mean)",
-    ).encode(color=_metric_color(data.metric.unique().tolist()))
+    ).encode(
+        y=alt.Y("percent:Q", title="% of samples (symlog scale)", scale=alt.Scale(type="symlog", constant=0.1)),
+        color=_metric_color(data.metric.unique().tolist()),
+    )
 
 
 def _simplex_panel(df: pd.DataFrame, h: str, v: str, title: str, size: int) -> alt.LayerChart:
@@ -177,8 +185,8 @@ def cosine_heatmap(df: pd.DataFrame) -> alt.FacetChart | alt.Chart:
 
 
 def ufm_lambda_chart(df: pd.DataFrame) -> alt.Chart:
-    """NC1 (solid) and equiangularity (dashed) against step for several weight decays, log y."""
-    data = df[df.metric.isin(["NC1", "equiangularity"]) & (df.value > 0)].assign(
+    """NC1 (solid) and equiangularity (dashed) against step for several weight decays, log-log."""
+    data = df[df.metric.isin(["NC1", "equiangularity"]) & (df.value > 0) & (df.step > 0)].assign(
         lam=lambda d: "λ = " + d.weight_decay.map("{:.0e}".format)
     )
     low = max(float(data.value.min()), FLOOR)
@@ -187,7 +195,8 @@ def ufm_lambda_chart(df: pd.DataFrame) -> alt.Chart:
         "step",
         "value",
         "lam",
-        x_title="gradient step",
+        x_title="gradient step (log scale)",
+        log_x=True,
         y_title="metric value (log scale)",
         log_y=True,
         dash="metric",

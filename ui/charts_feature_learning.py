@@ -13,52 +13,54 @@ from ui.charts import HEIGHT, SERIES_COLORS, color_scale, line
 
 LOG2_LABEL = "'2^' + format(round(log(datum.value) / log(2)), 'd')"
 MEASURES = {
-    "rel_weight_change": ("Relative change of the hidden weights ‖W−W₀‖/‖W₀‖", -0.5, "width^-1/2"),
-    "kernel_change": ("Relative change of the tangent kernel ‖K−K₀‖/‖K₀‖", -1.0, "width^-1"),
+    "rel_weight_change": ("Hidden-weight change ‖W−W₀‖/‖W₀‖", -0.5, "∝ n^-1/2"),
+    "kernel_change": ("Tangent-kernel change ‖K−K₀‖/‖K₀‖", -1.0, "∝ n^-1"),
 }
-KIND_COLORS = {"target": "#555555", "train": "#000000", "network": "#4e79a7", "linearised": "#f28e2b"}
-
-
-def _width_x(title: str = "hidden width n (log scale)") -> alt.X:
-    return alt.X("width:Q", title=title, scale=alt.Scale(type="log", base=2), axis=alt.Axis(values=_POW2))
-
-
+LABELS = {"sp": "SP", "ntk": "NTK", "mup": "muP"}
+KIND_COLORS = {"target": "#9d9d9d", "train": "#000000", "network": "#4e79a7", "linearised": "#f28e2b"}
 _POW2 = [2**k for k in range(1, 15)]
+_UPPER = "datum.value == 'mup' ? 'muP' : upper(datum.value)"
 
 
-def change_vs_width(df: pd.DataFrame, measure: str) -> alt.LayerChart:
+def change_vs_width(df: pd.DataFrame, measure: str, slopes: pd.DataFrame | None = None) -> alt.LayerChart:
     """One panel of the lazy/rich sweep: ``measure`` against width on log-log axes, one line per parametrization.
 
-    A dashed grey line through the smallest-width NTK point shows the lazy-regime slope (-1/2 or -1).
+    A dashed grey line through the smallest-width NTK point shows the lazy-regime slope (-1/2 or -1); ``slopes``
+    (from ``core.feature_learning.width_slopes``) puts the fitted slopes in the subtitle.
     """
     title, slope, label = MEASURES[measure]
     data = df[np.isfinite(df[measure]) & (df[measure] > 0)]
-    chart = (
-        alt.Chart(data)
-        .mark_line(point=True)
-        .encode(
-            x=_width_x(),
-            y=alt.Y(f"{measure}:Q", title="relative change (dimensionless, log scale)", scale=alt.Scale(type="log")),
-            color=alt.Color(
-                "parametrization:N",
-                scale=color_scale(data["parametrization"].unique()),
-                legend=alt.Legend(orient="top"),
-            ),
-            tooltip=["parametrization", "width", alt.Tooltip(f"{measure}:Q", format=".4g")],
-        )
+    x = alt.X(
+        "width:Q", title="hidden width n (log scale)", scale=alt.Scale(type="log", base=2), axis=alt.Axis(values=_POW2)
     )
-    layers = [chart]
+    y = alt.Y(f"{measure}:Q", title="relative change (log scale)", scale=alt.Scale(type="log"))
+    color = alt.Color(
+        "parametrization:N",
+        title=None,
+        scale=color_scale(data["parametrization"].unique()),
+        legend=alt.Legend(orient="top", labelExpr=_UPPER.replace("value", "label")),
+    )
+    tip = ["parametrization", "width", alt.Tooltip(f"{measure}:Q", format=".4g")]
+    layers = [alt.Chart(data).mark_line(point=True).encode(x=x, y=y, color=color, tooltip=tip)]
     anchor = data[data["parametrization"] == "ntk"].sort_values("width")
-    if len(anchor):
+    if len(anchor) and data["width"].nunique() > 1:
         w0, y0 = float(anchor["width"].iloc[0]), float(anchor[measure].iloc[0])
         ws = np.array(sorted(data["width"].unique()), dtype=float)
-        ref = pd.DataFrame({"width": ws, "y": y0 * (ws / w0) ** slope, "label": f"theory {label}"})
-        layers.append(
-            alt.Chart(ref)
-            .mark_line(strokeDash=[6, 4], color=SERIES_COLORS["theory"])
-            .encode(x="width:Q", y="y:Q", tooltip=["label:N"])
+        ref = pd.DataFrame({"width": ws, measure: y0 * (ws / w0) ** slope, "label": f"theory {label}"})
+        theory = alt.Chart(ref).encode(x=x, y=y)
+        layers += [
+            theory.mark_line(strokeDash=[6, 4], color=SERIES_COLORS["theory"]).encode(tooltip=["label:N"]),
+            theory.transform_filter(f"datum.width == {ws[-1]}")
+            .mark_text(align="right", dy=12, color=SERIES_COLORS["theory"])
+            .encode(text="label:N"),
+        ]
+    subtitle = ""
+    if slopes is not None:
+        fitted = slopes[slopes["measure"] == measure]
+        subtitle = "fitted slope: " + ", ".join(
+            f"{LABELS.get(r.parametrization, r.parametrization)} {r.slope:.2f}" for r in fitted.itertuples()
         )
-    return alt.layer(*layers, title=title).properties(height=HEIGHT)
+    return alt.layer(*layers).properties(height=HEIGHT, title=alt.Title(title, subtitle=subtitle))
 
 
 def live_changes(records: pd.DataFrame) -> alt.Chart:
@@ -128,7 +130,8 @@ def transfer_chart(df: pd.DataFrame, *, title: str) -> alt.LayerChart:
 def live_losses(records: pd.DataFrame, series: str) -> alt.Chart:
     """Live chart of training runs: train loss against step, one line per ``series`` value (log y)."""
     data = records[np.isfinite(records["train_loss"]) & (records["train_loss"] > 0)]
-    data = data.assign(series=data[series].astype(str))
+    labels = data[series].map(lambda v: f"2^{round(np.log2(v))}") if series == "lr" else data[series].astype(str)
+    data = data.assign(series=labels)
     return line(
         data,
         "step",
@@ -162,6 +165,9 @@ def function_chart(df: pd.DataFrame) -> alt.FacetChart:
     points = base.transform_filter("datum.kind == 'train'").mark_circle(size=55, opacity=1)
     return (
         alt.layer(curves, points, data=df)
-        .properties(width=300, height=200)
-        .facet(row=alt.Row("parametrization:N", title=None), column=alt.Column("width:O", title="hidden width"))
+        .properties(width=380, height=220)
+        .facet(
+            row=alt.Row("parametrization:N", title=None, sort=list(LABELS), header=alt.Header(labelExpr=_UPPER)),
+            column=alt.Column("width:O", title="hidden width"),
+        )
     )
