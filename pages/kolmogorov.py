@@ -4,6 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from core import kolmogorov as ko
+from core import kolmogorov_search as ks
 from ui import charts_kolmogorov as charts
 from ui import controls, page
 from ui.runs import live_run
@@ -116,17 +117,14 @@ st.markdown(
     "running at the limit is abandoned, and a shorter but slower program would be missed. Without the limit the "
     "search could hang on the first endless loop."
 )
-slot = st.empty()  # holds the progress bar while the search runs; cleared when it finishes
-with slot.container():
-    result = live_run(
-        ko.shortest_program,
-        {"target": target, "max_length": max_prog, "max_steps": max_steps},
-        label=f"Searching programs up to length {max_prog}",
-        key="ko_search",
-        live_chart=charts.search_live,
-    )
+result = live_run(
+    ks.shortest_program,
+    {"target": target, "max_length": max_prog, "max_steps": max_steps},
+    label=f"Searching programs up to length {max_prog}",
+    key="ko_search",
+    live_chart=charts.search_live,
+)
 if result is not None:
-    slot.empty()
     page.show_chart(charts.search_chart(result.per_length), result.per_length, name="program search")
     rows, found = result.per_length, ", ".join(f"`{p}`" for p in result.programs)
     text = f"Shortest: {found} ({len(result.programs[0])} instructions). " if result.found else "No program found. "
