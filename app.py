@@ -1,15 +1,9 @@
 """Learning Theory Lab: the router. It sets the page config and runs the selected page; nothing else."""
 
-import os
-
 import streamlit as st
 
 from ui.page import ROUTED
 from ui.registry import HOME, available_topics
-
-# One intra-op thread per torch run (read by torch when a page first imports it): the lab's networks are small,
-# where one thread is faster, and concurrent users' runs then share the cores instead of thrashing them.
-os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 st.set_page_config(page_title="Learning Theory Lab", page_icon=":material/science:", layout="wide")
 st.session_state[ROUTED] = True

@@ -2,6 +2,5 @@
 
 import os
 
-# Match the app (app.py): one intra-op thread per torch run. The small networks here run faster that way,
-# and two runs can share the 2-core machine without thrashing.
+# As core/__init__.py does, also for test modules that import torch before core: one intra-op thread per run.
 os.environ.setdefault("OMP_NUM_THREADS", "1")

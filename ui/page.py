@@ -81,18 +81,18 @@ def _slug(text: str) -> str:
 def show_chart(chart: alt.TopLevelMixin, data: pd.DataFrame, *, name: str, caption: str | None = None) -> None:
     """Show an Altair chart at full width with a CSV download of the data behind it."""
     st.altair_chart(chart, width="stretch")
-    cols = st.columns([4, 1], vertical_alignment="center")
+    cols = st.columns([5, 1], vertical_alignment="center")
     if caption:
         cols[0].caption(caption)
     cols[1].download_button(
-        "Data (CSV)",
+        "CSV",
         data.to_csv(index=False).encode(),
         file_name=f"{_slug(name)}.csv",
         mime="text/csv",
         key=f"download_{_slug(name)}",
         icon=":material/download:",
         on_click="ignore",
-        width="stretch",
+        help="Download the data behind this chart",
     )
 
 
