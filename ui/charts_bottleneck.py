@@ -5,29 +5,22 @@ DataFrame in, ``alt.Chart`` out; built on ``ui.charts`` (colours, rules). No str
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import altair as alt
 import pandas as pd
 
-from ui.charts import HEIGHT, color_scale, rule
+from ui.charts import HEIGHT, SERIES_COLORS, color_scale, rule
 
 ACTIVATION_ORDER = ["tanh", "relu"]
 SHORT = {"adaptive": "bins over range", "fixed": "bins on [-1, 1]", "kde": "KDE"}  # radio labels (and URL values)
-ESTIMATOR_LABELS = {
-    "adaptive": "bins over the layer's range",
-    "fixed": "fixed bins on [-1, 1]",
-    "kde": "KDE upper bound (noise)",
-}
-
-
+# estimator colours avoid the tanh (blue) and relu (red) colours used for activations on the same page
+ESTIMATOR_SCALE = alt.Scale(domain=list(SHORT.values()), range=["#59a14f", "#f28e2b", "#b07aa1"])
 _BY_ACTIVATION = alt.Column("activation:N", sort=ACTIVATION_ORDER, title=None, header=alt.Header(labelFontSize=14))
 
 
 def estimator_label(estimator: str, n_bins: object = None) -> str:
-    """A readable name of one estimator setting, e.g. ``"bins over the layer's range, 30 bins"``."""
-    base = ESTIMATOR_LABELS.get(estimator, estimator)
-    return base if estimator == "kde" or n_bins is None or pd.isna(n_bins) else f"{base}, {int(n_bins)} bins"
+    """A short name of one estimator setting, e.g. ``"bins over range, 30"`` or ``"KDE"``."""
+    base = SHORT.get(estimator, estimator)
+    return base if estimator == "kde" or n_bins is None or pd.isna(n_bins) else f"{base}, {int(n_bins)}"
 
 
 def live_rows(records: pd.DataFrame) -> pd.DataFrame:
@@ -55,7 +48,7 @@ def information_plane_chart(
     n_bins: int,
     max_epoch: int,
     max_bits: float = 12.0,
-    panel_width: int = 430,
+    panel_width: int = 360,
     labels: bool = True,
 ) -> alt.FacetChart:
     """Each layer's path through (I(X;T), I(T;Y)) over training, coloured by epoch, one panel per activation.
@@ -85,30 +78,31 @@ def information_plane_chart(
 
 
 def estimator_chart(
-    df: pd.DataFrame, *, layer: int, fit_epochs: dict[str, float], panel_width: int = 430
+    df: pd.DataFrame, *, layer: int, fit_epochs: dict[str, float], panel_width: int = 360
 ) -> alt.FacetChart:
-    """I(X;T) of one layer over training under every estimator setting, one panel per activation.
+    """I(X;T) of one layer over training under every estimator (colour) and bin count (dash), per activation.
 
-    A dashed rule marks the epoch at which each net fitted its training set (``fit_epochs``, NaN: never).
+    A dashed grey rule marks the epoch at which each net fitted its training set (``fit_epochs``).
     """
     rows = df[df["layer"] == layer].copy()
-    rows["estimator setting"] = [estimator_label(e, b) for e, b in zip(rows["estimator"], rows["n_bins"])]
+    rows["estimator"] = rows["estimator"].map(SHORT)
+    rows["bins"] = [("none (KDE)" if pd.isna(b) else f"{int(b)} bins") for b in rows["n_bins"]]
+    bin_order = sorted(rows["bins"].unique(), key=lambda b: (b.startswith("none"), len(b), b))
     rows["fit"] = rows["activation"].map(fit_epochs)
-    rows = rows[["epoch", "activation", "estimator setting", "i_tx", "i_ty", "fit"]]
-    names = sorted(rows["estimator setting"].unique())
+    rows = rows[["epoch", "activation", "estimator", "bins", "i_tx", "i_ty", "fit"]]
     lines = (
         alt.Chart()
-        .mark_line(point=True)
+        .mark_line(point=alt.OverlayMarkDef(size=18))
         .encode(
             x=alt.X("epoch:Q", title="epoch (log scale)", scale=alt.Scale(type="log")),
             y=alt.Y("i_tx:Q", title=f"I(X;T) of layer {layer} (bits)"),
-            color=alt.Color(
-                "estimator setting:N", scale=color_scale(names), legend=alt.Legend(orient="bottom", columns=3)
-            ),
-            tooltip=["activation", "estimator setting", "epoch", alt.Tooltip("i_tx:Q", format=".2f")],
+            color=alt.Color("estimator:N", scale=ESTIMATOR_SCALE, legend=alt.Legend(orient="top")),
+            strokeDash=alt.StrokeDash("bins:N", sort=bin_order, legend=alt.Legend(orient="top", symbolType="stroke")),
+            detail="bins:N",
+            tooltip=["activation", "estimator", "bins", "epoch", alt.Tooltip("i_tx:Q", format=".2f")],
         )
     )
-    fit_rule = alt.Chart().mark_rule(strokeDash=[5, 4], color="#555555").encode(x="min(fit):Q")
+    fit_rule = alt.Chart().mark_rule(strokeDash=[2, 3], color="#555555").encode(x="min(fit):Q")
     return (
         alt.layer(lines, fit_rule, data=rows).properties(width=panel_width, height=HEIGHT).facet(column=_BY_ACTIVATION)
     )
@@ -118,6 +112,7 @@ def after_fit_bars(summary: pd.DataFrame, *, layer: int) -> alt.Chart:
     """Bars of the fall of I(X;T) after fitting (the 'compression phase') per estimator setting and activation."""
     rows = summary[summary["layer"] == layer].copy()
     rows["estimator setting"] = [estimator_label(e, b) for e, b in zip(rows["estimator"], rows["n_bins"])]
+    rows = rows.drop(columns="n_bins")
     return (
         alt.Chart(rows)
         .mark_bar()
@@ -157,19 +152,19 @@ def ib_curve_chart(df: pd.DataFrame, *, i_xy: float, h_x: float) -> alt.LayerCha
     ).properties(height=HEIGHT)
 
 
-def gaussian_ib_chart(df: pd.DataFrame, *, critical_betas: Sequence[float], i_xy: float) -> alt.LayerChart:
-    """Exact Gaussian IB: I(T;X) and I(T;Y) against beta (log scale), critical betas as dashed rules."""
-    long = df.melt(id_vars=["beta", "n_active"], value_vars=["i_tx", "i_ty"], var_name="quantity", value_name="bits")
-    long["quantity"] = long["quantity"].map({"i_tx": "I(T;X)", "i_ty": "I(T;Y)"})
-    lines = (
-        alt.Chart(long)
-        .mark_line()
-        .encode(
-            x=alt.X("beta:Q", title="beta (log scale)", scale=alt.Scale(type="log")),
-            y=alt.Y("bits:Q", title="information (bits)"),
-            color=alt.Color("quantity:N", scale=color_scale(["I(T;X)", "I(T;Y)"]), legend=alt.Legend(orient="top")),
-            tooltip=[alt.Tooltip("beta:Q", format=".3g"), "quantity", alt.Tooltip("bits:Q", format=".3f"), "n_active"],
-        )
+def gaussian_ib_chart(df: pd.DataFrame, *, critical: pd.DataFrame, i_xy: float) -> alt.LayerChart:
+    """The exact Gaussian IB curve in the information plane; a dashed rule where each critical beta adds a direction.
+
+    ``critical`` holds ``beta`` and ``i_tx`` at the critical betas (the curve's kinks in slope order 1/beta).
+    """
+    base = alt.Chart(df).encode(
+        x=alt.X("i_tx:Q", title="I(T;X) (bits)"),
+        y=alt.Y("i_ty:Q", title="I(T;Y) (bits)", scale=alt.Scale(domain=[0, i_xy * 1.1])),
     )
-    marks = [rule(b, label=f"β{i + 1} = {b:.3g}") for i, b in enumerate(critical_betas)]
-    return alt.layer(lines, *marks, rule(i_xy, axis="y", label=f"I(X;Y) = {i_xy:.3f} bits")).properties(height=HEIGHT)
+    curve = base.mark_line(color=SERIES_COLORS["theory"], strokeWidth=2.5).encode(
+        tooltip=[alt.Tooltip(c, format=".3g") for c in ("beta", "i_tx", "i_ty")] + ["n_active"]
+    )
+    marks = [
+        rule(r.i_tx, label=f"β{i + 1} = {r.beta:.3g}", color="#e15759") for i, r in enumerate(critical.itertuples())
+    ]
+    return alt.layer(curve, *marks, rule(i_xy, axis="y", label=f"I(X;Y) = {i_xy:.3f} bits")).properties(height=HEIGHT)

@@ -1,0 +1,148 @@
+"""Tests for core.info_plane: the 12-bit task, the MI estimators, and a tiny information-plane run."""
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import mutual_info_score
+
+from core.bottleneck import InfoPlaneConfig, compression_summary, information_plane, layer_report
+from core.info_plane import binned_information, kde_information, log_epochs, twelve_bit_task
+
+TINY = InfoPlaneConfig(epochs=6, n_log=3, n_bins=(10,), kde_samples=64)
+
+
+def test_twelve_bit_task_has_all_patterns_and_balanced_labels():
+    x, y = twelve_bit_task(seed=0)
+    assert x.shape == (4096, 12) and y.shape == (4096,)
+    assert set(np.unique(x)) == {-1.0, 1.0}
+    assert len(np.unique(x, axis=0)) == 4096
+    assert y.sum() == 2048
+    np.testing.assert_array_equal(twelve_bit_task(seed=0)[1], y)
+    assert not np.array_equal(twelve_bit_task(seed=1)[1], y)
+
+
+def test_binning_known_cases():
+    x, y = twelve_bit_task()
+    # the identity layer: every pattern has its own cell, so I(X;T) = H(X) = 12 bits and I(T;Y) = H(Y) = 1 bit
+    assert binned_information(x, y, n_bins=2) == pytest.approx((12.0, 1.0))
+    # a constant layer carries nothing
+    assert binned_information(np.zeros((4096, 3)), y, n_bins=30) == pytest.approx((0.0, 0.0))
+    # a unit that encodes the label: one bit about X, all of it about Y
+    t = np.where(y == 1, 0.9, -0.7)[:, None]
+    assert binned_information(t, y, n_bins=30) == pytest.approx((1.0, 1.0))
+    # one input bit: 1 bit about X; about Y exactly what sklearn says
+    first = x[:, :1]
+    expected = mutual_info_score(first[:, 0], y) / np.log(2)
+    assert binned_information(first, y, n_bins=5) == pytest.approx((1.0, expected))
+
+
+def test_fixed_bins_collapse_large_relu_values():
+    # ReLU-like values all above 1 land in the top [-1, 1] bin: fixed bins see no information at all
+    h = np.linspace(2.0, 10.0, 4096)[:, None]
+    y = (np.arange(4096) % 2).astype(int)
+    assert binned_information(h, y, n_bins=30, value_range=(-1, 1))[0] == pytest.approx(0.0)
+    assert binned_information(h, y, n_bins=30)[0] == pytest.approx(np.log2(30), abs=0.01)
+
+
+def test_kde_known_cases():
+    rng = np.random.default_rng(0)
+    centers = np.eye(4) * 20.0  # four far-apart clusters, noise std 0.3
+    labels = np.repeat([0, 0, 1, 1], 64)
+    h = np.repeat(centers, 64, axis=0)
+    i_tx, i_ty = kde_information(h, labels, noise_var=0.1)
+    assert i_tx == pytest.approx(2.0, abs=1e-3)  # log2(4 clusters)
+    assert i_ty == pytest.approx(1.0, abs=1e-3)  # the label is one bit, fully readable
+    assert kde_information(np.zeros((50, 3)), np.arange(50) % 2, noise_var=0.1) == pytest.approx((0.0, 0.0), abs=1e-6)
+    spread = rng.normal(size=(128, 5)) * 100
+    assert kde_information(spread, np.arange(128) % 2, noise_var=0.1)[0] == pytest.approx(7.0, abs=1e-6)
+
+
+def test_estimator_bad_inputs():
+    with pytest.raises(ValueError, match="one label per row"):
+        binned_information(np.zeros((5, 2)), np.zeros(4), n_bins=10)
+    with pytest.raises(ValueError, match="`n_bins` must be >= 2"):
+        binned_information(np.zeros((5, 2)), np.zeros(5), n_bins=1)
+    with pytest.raises(ValueError, match="`noise_var` must be > 0"):
+        kde_information(np.zeros((5, 2)), np.zeros(5), noise_var=0.0)
+
+
+def test_log_epochs_are_distinct_and_span_the_run():
+    e = log_epochs(3000, 30)
+    assert e[0] == 1 and e[-1] == 3000 and np.all(np.diff(e) > 0) and 20 <= len(e) <= 30
+
+
+def test_tiny_information_plane_run_has_the_right_columns_and_calls_back():
+    records = []
+    df = information_plane(TINY, callback=records.append)
+    assert list(df.columns[:7]) == ["epoch", "layer", "i_tx", "i_ty", "activation", "estimator", "n_bins"]
+    assert set(df["activation"]) == {"tanh", "relu"}
+    assert set(df["estimator"]) == {"adaptive", "fixed", "kde"}
+    assert set(df["layer"]) == set(range(1, 7))
+    assert set(df["epoch"]) == set(log_epochs(6, 3))
+    assert len(df) == len(log_epochs(6, 3)) * 2 * 6 * 3
+    assert df["n_bins"].isna().sum() == (df["estimator"] == "kde").sum()
+    assert df["i_tx"].between(0, 12).all() and (df["i_ty"] <= df["i_tx"] + 1e-9).all()
+    progress = [r["progress"] for r in records]
+    assert all("progress" in r for r in records) and progress == sorted(progress) and progress[-1] == 1.0
+    logged = [r for r in records if "rows" in r]
+    assert [r["epoch"] for r in logged] == list(log_epochs(6, 3))
+    assert sum(len(r["rows"]) for r in logged) == len(df)
+
+
+def test_information_plane_is_seeded_and_both_nets_start_equal():
+    a = information_plane(dataclasses.replace(TINY, estimators=("adaptive",)))
+    b = information_plane(dataclasses.replace(TINY, estimators=("adaptive",)))
+    pd.testing.assert_frame_equal(a, b)
+    c = information_plane(dataclasses.replace(TINY, estimators=("adaptive",), seed=1))
+    assert not np.allclose(a["i_tx"], c["i_tx"])
+
+
+def test_layer_report_gathers_the_numbers_of_one_layer():
+    df = information_plane(dataclasses.replace(TINY, n_bins=(10, 30)))
+    rep = layer_report(df, estimator="adaptive", n_bins=30, layer=5)
+    assert list(rep["by_activation"]) == ["tanh", "relu"]
+    assert rep["by_activation"]["tanh"]["n_bins"] == 30
+    assert set(rep["after_fit"]["estimator"]) == {"adaptive", "fixed", "kde"} and len(rep["after_fit"]) == 3
+    assert 0.0 <= rep["saturated"] <= 1.0 and rep["dead_first"] >= 0
+    with pytest.raises(ValueError, match="`layer` must be <= 6"):
+        layer_report(df, estimator="kde", n_bins=30, layer=7)
+
+
+def test_compression_summary():
+    df = information_plane(dataclasses.replace(TINY, estimators=("adaptive",), activations=("tanh",)))
+    s = compression_summary(df, fit_frac=0.0)
+    assert len(s) == 6
+    assert (s["compression"] >= 0).all()
+    np.testing.assert_allclose(s["compression"], s["peak_i_tx"] - s["final_i_tx"])
+    assert (s["fit_epoch"] == 1).all()  # fit_frac = 0: fitted from the first logged epoch
+    np.testing.assert_allclose(s["after_fit"], s["fit_i_tx"] - s["final_i_tx"])
+    late = compression_summary(df, fit_frac=1.0)
+    best = df.loc[df["train_acc"].idxmax(), "epoch"]
+    assert (late["fit_epoch"] == best).all()
+    with pytest.raises(ValueError, match="output of information_plane"):
+        compression_summary(pd.DataFrame({"epoch": [1]}))
+
+
+@pytest.mark.parametrize(
+    ("change", "exc", "match"),
+    [
+        ({"activations": ("sigmoid",)}, ValueError, "`activations` must be one of"),
+        ({"activations": ()}, ValueError, "distinct activations"),
+        ({"epochs": 0}, ValueError, "`epochs` must be >= 1"),
+        ({"estimators": ("mine",)}, ValueError, "`estimators` must be one of"),
+        ({"n_bins": (1,)}, ValueError, "`n_bins` must be >= 2"),
+        ({"kde_noise_var": -1.0}, ValueError, "`kde_noise_var` must be > 0"),
+        ({"kde_samples": 5000}, ValueError, "`kde_samples` must be <= 4096"),
+        ({"lr": "fast"}, TypeError, "`lr` must be a real number"),
+    ],
+)
+def test_information_plane_bad_config_messages(change, exc, match):
+    with pytest.raises(exc, match=match):
+        information_plane(dataclasses.replace(TINY, **change))
+
+
+def test_information_plane_rejects_other_configs():
+    with pytest.raises(TypeError, match="InfoPlaneConfig"):
+        information_plane({"epochs": 5})

@@ -1,0 +1,34 @@
+"""AppTest for pages/information_bottleneck.py at tiny settings (30 training epochs)."""
+
+from tests.apptest_helpers import assert_clean, open_page, widget
+
+TINY = {"ib_epochs": "30", "ib_seed": "1", "ib_bins": "10", "ib_est": "KDE", "ib_layer": "4", "ib_clusters": "6"}
+
+
+def charts(at):
+    return at.get("vega_lite_chart")
+
+
+def test_page_renders_at_a_tiny_deep_link_and_the_link_sets_the_controls():
+    at = open_page("information_bottleneck", TINY, timeout=240)
+    assert_clean(at)
+    assert len(charts(at)) >= 5  # plane, estimators by epoch, after-fit bars, IB curve, Gaussian IB
+    assert widget(at, "ib_epochs").value == 30
+    assert widget(at, "ib_seed").value == 1
+    assert widget(at, "ib_bins").value == 10
+    assert widget(at, "ib_est").value == "kde"
+    assert widget(at, "ib_layer").value == 4
+    assert widget(at, "ib_clusters").value == 6
+    notices = " ".join(i.value for i in at.info)
+    assert "Layer 4" in notices and "critical β" in notices
+
+
+def test_switching_the_estimator_reruns_cleanly_without_retraining():
+    at = open_page("information_bottleneck", TINY, timeout=240)
+    widget(at, "ib_est").set_value("fixed").run()
+    assert_clean(at)
+    assert not at.get("progress")  # the finished run came from the cache
+    assert "bins on [-1, 1]" in " ".join(i.value for i in at.info)
+    widget(at, "ib_noise").set_value(0.2).run()
+    assert_clean(at)
+    assert len(charts(at)) >= 5
