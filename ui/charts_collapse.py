@@ -23,6 +23,7 @@ METRIC_COLORS = {
     "test error": "#e15759",
 }
 LOG_METRICS = ("NC1", "equinorm", "equiangularity", "NC3")
+TALL = HEIGHT + 80  # Streamlit fits title, legend and axes inside the height: leave room for the plot
 FLOOR = 1e-8  # log axes stop here: smaller values are float round-off of an exact collapse
 
 
@@ -56,6 +57,7 @@ def metrics_chart(
         y_title="metric value (log scale; 0 = full collapse)",
         log_x=log_x,
         log_y=True,
+        height=TALL,
         title=title,
         y_domain=(low, max(float(data.value.max()) if len(data) else 1.0, low * 10)),
         tooltip=[x, "metric", "value"],
@@ -76,7 +78,7 @@ def live_metrics_chart(records: pd.DataFrame) -> alt.Chart:
 
 
 def accuracy_chart(history: pd.DataFrame) -> alt.Chart:
-    """Train and test error and NC4 (all in %) against epoch; a symlog axis keeps 0 and 90% on one chart."""
+    """Train and test error and NC4 (all in %) against epoch; the axis fits the late epochs, the first ones clip."""
     wide = history.pivot_table(index="epoch", columns="metric", values="value").reset_index()
     acc = history.groupby("epoch")[["train_acc", "test_acc"]].first().reset_index()
     data = pd.DataFrame(
@@ -87,18 +89,18 @@ def accuracy_chart(history: pd.DataFrame) -> alt.Chart:
             "NC4": 100 * wide["NC4"].to_numpy(),
         }
     ).melt(id_vars="epoch", var_name="metric", value_name="percent")
+    late = data[data.epoch >= 0.1 * data.epoch.max()].percent
+    top = min(100.0, max(1.0, 1.3 * float(late.max()))) if len(late) else 100.0
     return line(
         data,
         "epoch",
         "percent",
         x_title="epoch",
-        y_title="% of samples (symlog scale)",
-        height=220,
+        y_title=f"% of samples (axis cut at {top:.2g}%)",
+        y_domain=(0, top),
+        height=300,
         title="Errors and NC4 (classifier disagrees with the nearest class mean)",
-    ).encode(
-        y=alt.Y("percent:Q", title="% of samples (symlog scale)", scale=alt.Scale(type="symlog", constant=0.1)),
-        color=_metric_color(data.metric.unique().tolist()),
-    )
+    ).encode(color=_metric_color(data.metric.unique().tolist()))
 
 
 def _simplex_panel(df: pd.DataFrame, h: str, v: str, title: str, size: int) -> alt.LayerChart:
@@ -203,5 +205,5 @@ def ufm_lambda_chart(df: pd.DataFrame) -> alt.Chart:
         color_title="weight decay",
         y_domain=(low, float(data.value.max())),
         tooltip=["step", "lam", "metric", "value"],
-        height=HEIGHT,
+        height=TALL,
     )

@@ -1,0 +1,112 @@
+"""AppTest of pages/neural_collapse.py: deep links with tiny runs, one control change, and the NPZ upload path."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+
+from core.collapse import simplex_etf
+from tests.apptest_helpers import assert_clean, open_page, widget
+from ui.controls import parse_npz
+
+TINY = {"nc_epochs": "10", "nc_seed": "1"}
+
+
+def _charts(at):
+    return at.get("vega_lite_chart")
+
+
+def _npz(**arrays) -> bytes:
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    return buffer.getvalue()
+
+
+def test_training_tab_renders_a_tiny_run_with_charts():
+    at = open_page("neural_collapse", TINY)
+    assert_clean(at)
+    assert len(_charts(at)) >= 2
+    assert any("What to notice" in i.value and "NC1" in i.value for i in at.info)
+
+
+def test_one_control_change_reruns_cleanly():
+    at = open_page("neural_collapse", TINY)
+    widget(at, "nc_wd").set_value(1e-3)
+    at.run()
+    assert_clean(at)
+    assert widget(at, "nc_wd").value == 1e-3
+    assert len(_charts(at)) >= 2
+
+
+def test_deep_link_sets_the_controls():
+    params = {**TINY, "nc_wd": "0.001", "nc_cosine": "false", "nc_lambda": "0.001", "nc_dim": "16"}
+    at = open_page("neural_collapse", params)
+    assert_clean(at)
+    assert widget(at, "nc_epochs").value == 10
+    assert widget(at, "nc_wd").value == 1e-3
+    assert widget(at, "nc_cosine").value is False
+    assert widget(at, "nc_lambda").value == 1e-3
+    assert widget(at, "nc_dim").value == 16
+    assert widget(at, "nc_seed").value == 1
+
+
+def test_simplex_tab_draws_the_chosen_digits():
+    at = open_page("neural_collapse", {**TINY, "nc_tab": "Simplex", "nc_digits": ["3", "5", "8", "9"]})
+    assert_clean(at)
+    assert widget(at, "nc_digits").value == [3, 5, 8, 9]
+    assert len(_charts(at)) >= 2
+    assert any("digits 3, 5, 8, 9" in i.value for i in at.info)
+
+
+def test_simplex_tab_with_two_digits_explains_the_fix():
+    at = open_page("neural_collapse", {**TINY, "nc_tab": "Simplex", "nc_digits": ["3", "5"]})
+    assert not at.exception
+    assert any("3 or 4" in e.value for e in at.error)
+
+
+def test_unconstrained_features_tab_runs_the_lambda_sweep():
+    at = open_page("neural_collapse", {"nc_tab": "Unconstrained features", "nc_steps": "100", "nc_lambda": "0.01"})
+    assert_clean(at)
+    assert len(_charts(at)) >= 2
+    assert any("NC1 < 1e-3" in i.value for i in at.info)
+
+
+def test_uploaded_features_give_a_metrics_report():
+    rng = np.random.default_rng(0)
+    y = np.repeat(np.arange(4), 30)
+    means = 3 * simplex_etf(4, 6)
+    H = (means[y] + 0.1 * rng.normal(size=(120, 6))).astype(np.float32)
+    at = open_page("neural_collapse", {"nc_tab": "Your features"})
+    at.file_uploader(key="nc_upload").set_value(("f.npz", _npz(features=H, labels=y, weights=means), "application/zip"))
+    at.run()
+    assert_clean(at)
+    assert [m.label for m in at.metric] == ["NC1", "equinorm", "equiangularity", "NC3", "NC4"]
+    assert float(at.metric[4].value) == 0.0
+    assert len(_charts(at)) == 1
+
+
+def test_a_malformed_upload_shows_an_error_not_a_traceback():
+    at = open_page("neural_collapse", {"nc_tab": "Your features"})
+    at.file_uploader(key="nc_upload").set_value(("f.npz", b"not an npz", "application/zip"))
+    at.run()
+    assert not at.exception
+    assert any("NPZ" in e.value for e in at.error)
+    bad = _npz(features=np.ones((6, 3)), labels=np.array([0, 0, 0, 2, 2, 2]))
+    at.file_uploader(key="nc_upload").set_value(("g.npz", bad, "application/zip"))
+    at.run()
+    assert not at.exception
+    assert any("class(es) [1]" in e.value for e in at.error)
+
+
+def test_parse_npz_rejects_malformed_files_and_pickled_objects():
+    with pytest.raises(ValueError, match="not a readable NPZ"):
+        parse_npz(b"garbage", required=("features", "labels"))
+    with pytest.raises(ValueError, match="needs the array"):
+        parse_npz(_npz(features=np.ones((4, 2))), required=("features", "labels"))
+    objects = _npz(features=np.array([{"a": 1}, None], dtype=object), labels=np.zeros(2))
+    with pytest.raises(ValueError, match="never unpickled"):
+        parse_npz(objects, required=("features", "labels"))
+    ok = parse_npz(_npz(features=np.ones((4, 2)), labels=np.arange(4)), required=("features", "labels"))
+    assert ok["features"].shape == (4, 2)
