@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import altair as alt
 import pandas as pd
 
-HEIGHT = 320
+HEIGHT = 400  # Streamlit sizes the whole chart (title, legend, axes included) to this height
 
 # One colour per named series, everywhere in the app (Tableau 10, colour-blind friendly order).
 SERIES_COLORS: dict[str, str] = {
