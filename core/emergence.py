@@ -1,0 +1,289 @@
+"""Emergence as a metric effect: smooth per-token progress looks sudden under an all-or-nothing metric.
+
+If a model of scale ``N`` gets each of ``L`` output tokens right with probability ``p(N)``, and ``p`` improves
+smoothly with ``N``, then exact match (all ``L`` tokens right) is ``p^L``: near zero for a long stretch of scales
+and then a steep climb, which reads as an ability "emerging". The expected token edit distance ``L (1 - p)``, a
+metric linear in the per-token errors, keeps improving smoothly over the same models. The analytic part follows
+Schaeffer et al.'s model ``p(N) = exp(-(N / c)^(-alpha))`` (per-token cross-entropy a power law in ``N``); the
+computed part trains small MLPs of several widths on multi-digit addition and measures the same three metrics.
+
+Reference: R. Schaeffer, B. Miranda, S. Koyejo, *Are emergent abilities of large language models a mirage?*,
+NeurIPS 2023, arXiv:2304.15004; J. Wei et al., *Emergent abilities of large language models*, TMLR 2022.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import nn
+
+from core._validation import check_array, check_int, check_positive, check_real
+from core.training import Callback, make_mlp, resolve_device, seeded_generator
+
+METRICS = ("per-token accuracy", "exact match", "token edit distance")
+SCALE_RANGE = (1e7, 1e12)  # parameters: the range of the analytic curves (small to large language models)
+
+
+def per_token_accuracy(scale: float | np.ndarray, *, c: float = 1e7, alpha: float = 0.5) -> np.ndarray:
+    r"""Per-token accuracy of a model of ``scale`` parameters when its per-token loss is a power law.
+
+    .. math::
+
+        p(N) = \exp\!\big(-\mathcal{L}_{CE}(N)\big), \qquad \mathcal{L}_{CE}(N) = (N / c)^{-\alpha}
+
+    (the probability of the correct token is ``exp(-cross-entropy)``). Smooth and increasing in ``log N``.
+
+    Parameters
+    ----------
+    scale : float or array of shape (k,)
+        Model sizes ``N`` (> 0), in parameters.
+    c : float
+        Scale at which the per-token cross-entropy is 1 nat (> 0).
+    alpha : float
+        Power-law exponent of the per-token loss (> 0).
+
+    Returns
+    -------
+    ndarray of shape (k,) (or 0-d)
+        ``p(N)`` in (0, 1).
+    """
+    N = check_array(scale, "scale", ndim=(0, 1))
+    if np.any(N <= 0):
+        raise ValueError(f"`scale` must be > 0 (numbers of parameters). Got minimum {N.min():.3g} instead.")
+    return np.exp(-((N / check_positive(c, "c")) ** -check_positive(alpha, "alpha")))
+
+
+def _check_p(per_token: float | np.ndarray) -> np.ndarray:
+    p = check_array(per_token, "per_token", ndim=(0, 1))
+    if np.any((p < 0) | (p > 1)):
+        raise ValueError(f"`per_token` must be accuracies in [0, 1]. Got range [{p.min():.3g}, {p.max():.3g}] instead.")
+    return p
+
+
+def exact_match(per_token: float | np.ndarray, length: int) -> np.ndarray:
+    """Probability that all ``length`` tokens are right when each is right independently with ``per_token``.
+
+    ``exact_match = p^L``: a nonlinear, all-or-nothing metric.
+
+    Parameters
+    ----------
+    per_token : float or array of shape (k,)
+        Per-token accuracies in [0, 1].
+    length : int
+        Number of tokens ``L`` in the target (>= 1).
+
+    Returns
+    -------
+    ndarray of shape (k,) (or 0-d), in [0, 1]
+    """
+    return _check_p(per_token) ** check_int(length, "length", low=1)
+
+
+def token_edit_distance(per_token: float | np.ndarray, length: int) -> np.ndarray:
+    """Expected number of wrong tokens out of ``length``: ``L (1 - p)``, a metric linear in the per-token errors.
+
+    With substitution errors only this is the expected Hamming distance to the target, which is what the token
+    edit distance counts for outputs of the right length.
+
+    Parameters
+    ----------
+    per_token : float or array of shape (k,)
+        Per-token accuracies in [0, 1].
+    length : int
+        Number of tokens ``L`` (>= 1).
+
+    Returns
+    -------
+    ndarray of shape (k,) (or 0-d)
+        In tokens, between 0 and ``L``.
+    """
+    return check_int(length, "length", low=1) * (1 - _check_p(per_token))
+
+
+def metric_curves(
+    *,
+    length: int = 10,
+    c: float = 1e7,
+    alpha: float = 0.5,
+    scale_range: tuple[float, float] = SCALE_RANGE,
+    n_points: int = 101,
+) -> pd.DataFrame:
+    """The three metrics of the same models against scale, for the page's analytic chart.
+
+    Parameters
+    ----------
+    length : int
+        Target length ``L`` in tokens.
+    c, alpha : float
+        Parameters of :func:`per_token_accuracy`.
+    scale_range : (float, float)
+        Smallest and largest model size (log-spaced in between).
+    n_points : int
+        Number of scales.
+
+    Returns
+    -------
+    DataFrame
+        Long format: ``scale`` (parameters), ``metric`` (one of ``METRICS``), ``value`` (accuracies in [0, 1],
+        edit distance in tokens), ``length``.
+    """
+    lo, hi = (check_positive(s, "scale_range") for s in scale_range)
+    if hi <= lo:
+        raise ValueError(f"`scale_range` must be (smallest, largest) with smallest < largest. Got {scale_range}.")
+    N = np.geomspace(lo, hi, check_int(n_points, "n_points", low=2, high=10_000))  # (n_points,)
+    L = check_int(length, "length", low=1, high=1000)
+    p = per_token_accuracy(N, c=c, alpha=alpha)
+    values = {METRICS[0]: p, METRICS[1]: exact_match(p, L), METRICS[2]: token_edit_distance(p, L)}
+    return pd.concat(
+        [pd.DataFrame({"scale": N, "metric": name, "value": v, "length": L}) for name, v in values.items()],
+        ignore_index=True,
+    )
+
+
+def scale_at(curves: pd.DataFrame, metric: str, level: float) -> float | None:
+    """The smallest scale at which ``metric`` reaches ``level`` (accuracies) in :func:`metric_curves`, or None."""
+    if metric not in METRICS[:2]:
+        raise ValueError(f"`metric` must be one of {METRICS[:2]!r}. Got {metric!r} instead.")
+    rows = curves[(curves.metric == metric) & (curves.value >= check_real(level, "level"))]
+    return None if rows.empty else float(rows.scale.min())
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The computed example: small MLPs of several widths on multi-digit addition.
+
+
+@dataclass(frozen=True)
+class AdditionConfig:
+    """Small MLPs of several widths trained briefly on ``a + b`` with ``digits``-digit operands."""
+
+    digits: int = 6  # 6-digit operands: the sum has L = 7 digits, so exact match = p^7 is sharp
+    widths: tuple[int, ...] = (8, 16, 32, 64, 128, 256, 512)  # scale: ~1.6k to ~100k parameters
+    steps: int = 1000  # Adam steps per model: "trained briefly", ~1 s per model on one core
+    batch: int = 256  # fresh random sums each step, so there is no overfitting: scale is the only variable
+    lr: float = 3e-3  # Adam step size that trains every width here without diverging
+    n_test: int = 4000  # held-out sums: exact match resolved to 1/4000
+    seed: int = 0  # data stream, test set and initialisation
+    device: str = "cpu"  # tiny models: the CPU is fastest
+
+
+def _digits(values: torch.Tensor, n: int) -> torch.Tensor:
+    """Decimal digits, least significant first: (B,) -> (B, n)."""
+    return torch.stack([(values // 10**i) % 10 for i in range(n)], dim=1)
+
+
+def _addition_batch(size: int, digits: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+    """One-hot digits of random ``a`` and ``b`` (B, 20 * digits) and the digits of ``a + b`` (B, digits + 1)."""
+    a, b = (torch.randint(0, 10**digits, (size,), generator=generator) for _ in range(2))
+    x = torch.cat([nn.functional.one_hot(_digits(v, digits), 10).flatten(1) for v in (a, b)], dim=1).float()
+    return x, _digits(a + b, digits + 1)
+
+
+def train_addition_models(config: AdditionConfig = AdditionConfig(), *, callback: Callback = None) -> pd.DataFrame:
+    """Train one MLP per width on multi-digit addition and measure per-digit accuracy, exact match and edit distance.
+
+    Each model maps the one-hot digits of ``a`` and ``b`` through one hidden ReLU layer of the given width to
+    ``L = digits + 1`` ten-way softmax heads, one per digit of the sum, and is trained with Adam on fresh random
+    sums (cross-entropy summed over digits). On held-out sums it measures the per-digit accuracy ``p``, exact match
+    (all ``L`` digits right), the digit edit distance (number of wrong digits, i.e. the Hamming distance) and
+    ``p^L``, what exact match would be if digit errors were independent.
+
+    Parameters
+    ----------
+    config : AdditionConfig
+        Task, widths and budget.
+    callback : callable, optional
+        Called every 25 steps with ``progress``, ``width``, ``n_params``, ``step`` and ``loss`` (training
+        cross-entropy per digit, nats).
+
+    Returns
+    -------
+    DataFrame
+        Long format: ``width``, ``n_params``, ``metric`` (``per-digit accuracy``, ``exact match``,
+        ``digit edit distance``, ``p^L``), ``value``, ``length`` (= L).
+    """
+    cfg = _check_addition(config)
+    device = resolve_device(cfg.device)
+    L = cfg.digits + 1
+    gen = seeded_generator(cfg.seed)
+    x_test, y_test = (t.to(device) for t in _addition_batch(cfg.n_test, cfg.digits, gen))  # fixed held-out sums
+    rows: list[dict] = []
+    for k, width in enumerate(cfg.widths):
+        torch.manual_seed(cfg.seed + k)
+        model = make_mlp((20 * cfg.digits, width, 10 * L)).to(device)
+        opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+        n_params = sum(p.numel() for p in model.parameters())
+        for step in range(1, cfg.steps + 1):
+            x, y = (t.to(device) for t in _addition_batch(cfg.batch, cfg.digits, gen))
+            loss = nn.functional.cross_entropy(model(x).view(-1, L, 10).transpose(1, 2), y)  # (B, 10, L) vs (B, L)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            if callback is not None and (step % 25 == 0 or step == cfg.steps):
+                progress = (k + step / cfg.steps) / len(cfg.widths)
+                callback(
+                    {"progress": progress, "width": width, "n_params": n_params, "step": step, "loss": loss.item()}
+                )
+        with torch.no_grad():
+            right = (model(x_test).view(-1, L, 10).argmax(dim=2) == y_test).float()  # (n_test, L)
+        p = float(right.mean())
+        values = {
+            "per-digit accuracy": p,
+            "exact match": float(right.all(dim=1).float().mean()),
+            "digit edit distance": float((1 - right).sum(dim=1).mean()),
+            "p^L": p**L,
+        }
+        rows += [
+            {"width": width, "n_params": n_params, "metric": m, "value": v, "length": L} for m, v in values.items()
+        ]
+    return pd.DataFrame(rows)
+
+
+def _check_addition(config: AdditionConfig) -> AdditionConfig:
+    if not isinstance(config, AdditionConfig):
+        raise TypeError(f"`config` must be an AdditionConfig. Got {type(config).__name__} instead.")
+    check_int(config.digits, "digits", low=1, high=15)
+    if len(config.widths) == 0:
+        raise ValueError("`widths` must list at least one hidden width. Got () instead.")
+    for i, w in enumerate(config.widths):
+        check_int(w, f"widths[{i}]", low=1, high=8192)
+    check_int(config.steps, "steps", low=1, high=100_000)
+    check_int(config.batch, "batch", low=1, high=65_536)
+    check_real(config.lr, "lr", low=0.0, high=1.0, low_inclusive=False)
+    check_int(config.n_test, "n_test", low=10, high=1_000_000)
+    check_int(config.seed, "seed", low=0)
+    return config
+
+
+@dataclass(frozen=True)
+class AdditionSummary:
+    """What the computed example shows: per-digit accuracy rising steadily, exact match late (fractions)."""
+
+    smallest: int  # width of the smallest model
+    largest: int
+    digit_acc: tuple[float, float]  # per-digit accuracy of the smallest and the largest model
+    exact: tuple[float, float]  # exact match of the smallest and the largest model
+    last_flat_width: int | None  # the largest width whose exact match is still < 5% (None: none is)
+    digit_acc_when_flat: float | None  # its per-digit accuracy: progress that exact match does not show
+    max_gap_independent: float  # max |exact match - p^L| over the models: how well independence explains it
+
+
+def addition_summary(result: pd.DataFrame, *, flat: float = 0.05) -> AdditionSummary:
+    """Read the computed example's story from :func:`train_addition_models`'s output."""
+    if not {"width", "metric", "value"} <= set(result.columns) or result.empty:
+        raise ValueError("`result` must be the output of train_addition_models (columns width, metric, value).")
+    w = result.pivot(index="width", columns="metric", values="value").sort_index()
+    acc, em = w["per-digit accuracy"], w["exact match"]
+    still_flat = em[em < check_real(flat, "flat", low=0.0, high=1.0)]
+    last_flat = None if still_flat.empty else int(still_flat.index.max())
+    return AdditionSummary(
+        smallest=int(w.index[0]),
+        largest=int(w.index[-1]),
+        digit_acc=(float(acc.iloc[0]), float(acc.iloc[-1])),
+        exact=(float(em.iloc[0]), float(em.iloc[-1])),
+        last_flat_width=last_flat,
+        digit_acc_when_flat=None if last_flat is None else float(acc[last_flat]),
+        max_gap_independent=float((em - w["p^L"]).abs().max()),
+    )

@@ -1,0 +1,161 @@
+"""Universality: double descent at p = n, grokking long after memorisation, and emergence as a metric effect."""
+
+import streamlit as st
+
+from core import double_descent as dd
+from core import emergence as em
+from core.grokking import OPERATIONS, SYMBOLS, GrokkingConfig, grokking_summary, train_grokking
+from ui import charts_universality as uc
+from ui import controls
+from ui.page import compute, header, notice, references, show_chart
+from ui.runs import live_run
+
+header(
+    "Universality: double descent, grokking, emergence",
+    "Three surprises seen across models and data. Once a model can fit its training set exactly, test error peaks "
+    "and then falls again (*double descent*). A network can be 100% right on its training data and at chance on "
+    "test data for thousands of steps, then suddenly generalise (*grokking*). And an ability can seem to switch on "
+    "at some scale when only the yardstick is all-or-nothing (*emergence*).",
+    r"R(\gamma) = \begin{cases} \sigma^2 \frac{\gamma}{1-\gamma} & \gamma = \frac pn < 1 \\ r^2\big(1 - \frac1\gamma"
+    r"\big) + \frac{\sigma^2}{\gamma - 1} & \gamma > 1 \end{cases} \qquad \text{exact match} = p_{\text{token}}^{\,L}",
+)
+D = GrokkingConfig()
+PRIMES = [23, 31, 41, 47, 53, 59, 67, 71, 83, 97]
+BASE = {"uv_op": "add", "uv_mod": 59, "uv_frac": 0.4, "uv_wd": 1.0}
+PRESETS = {
+    "Custom": {},
+    "This page's recipe": {**BASE, "uv_lr": D.lr, "uv_steps": D.steps},
+    "SCIENCE.md recipe (lr 3e-3, 2x slower)": {**BASE, "uv_lr": 3e-3, "uv_steps": 6000},
+    "No weight decay": {"uv_wd": 0.0},
+}
+g: dict = {}  # GrokkingConfig fields set by the sidebar
+with st.sidebar:
+    st.subheader("Double descent")
+    n = controls.select_slider("Training points n", [20, 40, 100, 200], 100, key="uv_n")
+    noise = controls.select_slider("Label noise σ", [0.0, 0.1, 0.2, 0.5, 1.0], 0.2, key="uv_noise")
+    ridge = controls.select_slider("Ridge λ (0: none)", [0.0, 1e-4, 1e-3, 1e-2, 0.1, 1.0], 1e-2, key="uv_ridge")
+    trials = controls.select_slider("Trials (median)", [1, 3, 5, 10, 20], 10, key="uv_trials")
+    st.subheader("Grokking")
+    controls.preset("Preset", PRESETS, key="uv_preset")
+    g["operation"] = controls.select("Operation", OPERATIONS, D.operation, key="uv_op")
+    g["modulus"] = controls.select_slider("Modulus p", PRIMES, D.modulus, key="uv_mod")
+    g["train_fraction"] = controls.slider("Training fraction", 0.2, 0.9, D.train_fraction, step=0.05, key="uv_frac")
+    g["lr"] = controls.select_slider("AdamW learning rate", [1e-3, 3e-3, 5e-3, 1e-2], D.lr, key="uv_lr")
+    g["weight_decay"] = controls.select_slider("Weight decay", [0.0, 0.1, 0.3, 1.0, 2.0, 3.0], 1.0, key="uv_wd")
+    g["steps"] = controls.select_slider("Step budget", [300, 1000, 2000, 3000, 6000, 10000], D.steps, key="uv_steps")
+    stop = controls.toggle(f"Stop {D.patience} steps after test accuracy ≥ 99%", True, key="uv_stop")
+    st.subheader("Emergence")
+    length = controls.select_slider("Target length L (tokens)", [1, 2, 5, 10, 20, 50, 100], 10, key="uv_len")
+    alpha = controls.select_slider("Per-token loss ∝ N^-α, α =", [0.2, 0.3, 0.5, 0.7, 1.0], 0.5, key="uv_alpha")
+    digits = controls.select_slider("Addition: digits per operand", [2, 3, 4, 5, 6, 8], 6, key="uv_digits")
+    widest = controls.select_slider("Addition: widest model", [32, 64, 128, 256, 512], 512, key="uv_widest")
+    seed = controls.seed(key="uv_seed")
+
+tabs = st.tabs(["Double descent", "Grokking", "Emergence"], key="uv_part", bind="query-params")
+if tabs[0].open:
+    with tabs[0]:
+        st.markdown(
+            f"Fit a fixed target (half linear, half quadratic in 10 inputs) from n = {n} noisy points with p random "
+            "ReLU features, by least squares, taking the smallest-norm solution once many fit exactly. Median of "
+            f"{trials} trial(s), each with new data and features; the band spans their middle half."
+        )
+        kw = {"n_train": n, "noise": noise, "n_trials": trials, "seed": seed}
+        both = compute(dd.stack_curves, *(compute(dd.random_features_curve, **kw, ridge=lam) for lam in (0.0, ridge)))
+        if both is not None:
+            show_chart(uc.double_descent_chart(both, n_train=n), both, name="double descent")
+            s, r = (compute(dd.peak_summary, both, n, ridge=lam) for lam in (0.0, ridge))
+            notice(
+                f"Test error peaks at p = {s.peak_p} (n = {n}) at {s.peak_mse:.3g}, {s.peak_mse / s.under_mse:.0f}× "
+                f"the classical sweet spot (p = {s.under_p}, {s.under_mse:.2f}), just as train error reaches 0. "
+                f"Past the peak it descends again, to {s.over_mse:.2f} at p = {s.over_p}, "
+                f"{'below' if s.second_descent_wins else 'still above'} the sweet spot."
+                + (f" With ridge λ = {ridge:g} the error at p = n is {r.at_n_mse:.2f} instead." if ridge else "")
+            )
+        st.markdown(
+            "**The theory beside it.** For isotropic Gaussian features (x ~ N(0, I_p), |β| = 1, same n and σ) the "
+            "min-norm fit's excess risk has the closed form above; the points simulate it (mean of 40 trials)."
+        )
+        iso = compute(dd.isotropic_risk_curve, n_train=n, noise=noise, n_trials=40, seed=seed)
+        theory = compute(dd.ridgeless_risk_curve, noise=noise)
+        if iso is not None and theory is not None:
+            show_chart(uc.risk_theory_chart(iso, theory), iso, name="ridgeless risk theory")
+            gap = compute(dd.isotropic_agreement, iso)
+            notice(
+                f"Away from γ = 1 (|γ − 1| > 0.2) the simulation at n = {n} is within {gap:.0%} of the formula, "
+                "which is the limit of large n and p at fixed γ; the peak sits at γ = 1 in both."
+            )
+
+if tabs[1].open:
+    with tabs[1]:
+        op, mod = SYMBOLS[g["operation"]], g["modulus"]
+        st.markdown(
+            f"(a {op} b) mod {mod}, learned from {g['train_fraction']:.0%} of all pairs by an MLP (a 64-d embedding "
+            "per operand, concatenated, one hidden layer of 192 ReLUs), full-batch AdamW. Weight decay pulls the "
+            "weights towards zero at every step; set it to 0 to see memorisation without generalisation."
+        )
+        cfg = GrokkingConfig(**g, patience=D.patience if stop else 0, seed=seed)
+        label = f"Training on (a {op} b) mod {mod} for up to {cfg.steps:,} steps"
+        hist = live_run(train_grokking, cfg, label=label, key="uv_grok", live_chart=uc.live_grokking_chart)
+        if hist is not None:
+            s = compute(grokking_summary, hist)
+            chart = uc.grokking_chart(hist, memorised=s.memorised_step, generalised=s.generalised_step)
+            show_chart(chart, hist, name="grokking")
+            show_chart(uc.weight_norm_chart(hist), hist, name="grokking weight norm")
+            mem = f"memorised its training pairs at step {s.memorised_step} (test accuracy then "
+            mem = f"{mem}{s.test_acc_at_memorisation:.0%})" if s.memorised_step else "never memorised (train < 99%)"
+            gen = f"generalised (test ≥ 95%) at step {s.generalised_step}, {s.delay:.0f}× later" if s.delay else ""
+            gen = gen or f"did not reach 95% test accuracy within {s.last_step:,} steps (best {s.best_test_acc:.0%})"
+            why = " Without weight decay nothing pulls it to the general solution." if not g["weight_decay"] else ""
+            notice(
+                f"The network {mem}, and {gen}. Its weight norm went {s.norm_start:.0f} → {s.norm_peak:.0f} (peak) → "
+                f"{s.norm_end:.0f} by step {s.last_step:,}.{why}"
+            )
+
+if tabs[2].open:
+    with tabs[2]:
+        st.markdown(
+            "Suppose each output token is right with probability p(N) that improves smoothly with model size N "
+            "(per-token loss a power law). Scoring whole answers (exact match: all L tokens right) gives p^L; "
+            "counting wrong tokens (edit distance) gives L(1 − p). Same models, different yardsticks."
+        )
+        curves = compute(em.metric_curves, length=length, alpha=alpha)
+        if curves is not None:
+            show_chart(uc.emergence_accuracy_chart(curves), curves, name="emergence metrics")
+            show_chart(uc.edit_distance_chart(curves), curves, name="emergence edit distance")
+            half_p, half_em = (compute(em.scale_at, curves, m, 0.5) for m in em.METRICS[:2])
+            at = f"N = {half_em:.2g}, {half_em / half_p:.0f}× larger" if half_em else "no size in this range"
+            notice(f"Per-token accuracy passes 50% at N = {half_p:.2g}; exact match over L = {length} tokens at {at}.")
+        st.markdown(
+            f"**Computed.** MLPs of widths up to {widest} (one hidden layer) learn {digits}-digit addition for "
+            f"{em.AdditionConfig().steps:,} Adam steps on fresh random sums, each digit of the sum its own softmax."
+        )
+        widths = tuple(w for w in em.AdditionConfig().widths if w <= widest)
+        acfg = em.AdditionConfig(digits=digits, widths=widths, seed=seed)
+        label = f"Training {len(acfg.widths)} MLPs on addition"
+        res = live_run(em.train_addition_models, acfg, label=label, key="uv_add", live_chart=uc.live_addition_chart)
+        if res is not None:
+            show_chart(uc.addition_chart(res), res, name="addition metrics")
+            show_chart(uc.addition_edit_chart(res), res, name="addition edit distance")
+            a = compute(em.addition_summary, res)
+            flat = f"Exact match is still below 5% at width {a.last_flat_width}, where per-digit accuracy is already "
+            flat = f"{flat}{a.digit_acc_when_flat:.0%}. " if a.last_flat_width else ""
+            notice(
+                f"From width {a.smallest} to {a.largest}, per-digit accuracy climbs {a.digit_acc[0]:.0%} → "
+                f"{a.digit_acc[1]:.0%} and exact match {a.exact[0]:.1%} → {a.exact[1]:.0%}. {flat}p^L, what "
+                f"independent digit errors would give, stays within {a.max_gap_independent:.2f} of exact match."
+            )
+
+references(
+    [
+        "M. Belkin, D. Hsu, S. Ma, S. Mandal, *Reconciling modern machine-learning practice and the classical "
+        "bias-variance trade-off*, PNAS 116 (2019).",
+        "T. Hastie, A. Montanari, S. Rosset, R. J. Tibshirani, *Surprises in high-dimensional ridgeless least "
+        "squares interpolation*, Ann. Statist. 50 (2022).",
+        "A. Power, Y. Burda, H. Edwards, I. Babuschkin, V. Misra, *Grokking: generalization beyond overfitting on "
+        "small algorithmic datasets*, arXiv:2201.02177 (2022).",
+        "Z. Liu, E. J. Michaud, M. Tegmark, *Omnigrok: grokking beyond algorithmic data*, ICLR 2023.",
+        "J. Wei et al., *Emergent abilities of large language models*, TMLR 2022.",
+        "R. Schaeffer, B. Miranda, S. Koyejo, *Are emergent abilities of large language models a mirage?*, "
+        "NeurIPS 2023.",
+    ]
+)
