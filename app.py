@@ -1,9 +1,15 @@
 """Learning Theory Lab: the router. It sets the page config and runs the selected page; nothing else."""
 
 import streamlit as st
+from threadpoolctl import threadpool_limits
 
 from ui.page import ROUTED
 from ui.registry import HOME, available_topics
+
+# One BLAS thread per computation (numpy's pools start before this file runs, so the limit is set here, for the
+# whole server process; torch's thread count is set by core/__init__.py). On 2 shared cores, small matrix work is
+# many times faster this way and concurrent users' runs share the cores instead of thrashing them.
+threadpool_limits(1)
 
 st.set_page_config(page_title="Learning Theory Lab", page_icon=":material/science:", layout="wide")
 st.session_state[ROUTED] = True
