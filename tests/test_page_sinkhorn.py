@@ -1,0 +1,65 @@
+"""AppTest for the Sinkhorn page: a deep link per tab at small settings, control changes, and an upload."""
+
+from __future__ import annotations
+
+from tests.apptest_helpers import assert_clean, open_page, widget
+
+SMALL = {"sk_n": "20", "sk_eps": "0.1", "sk_k": "3"}
+
+
+def _notices(at) -> str:
+    return " ".join(i.value for i in at.info)
+
+
+def _charts(at) -> int:
+    return len(at.get("vega_lite_chart"))
+
+
+def test_deep_link_renders_and_sets_the_controls():
+    at = open_page("sinkhorn", SMALL)
+    assert_clean(at)
+    assert _charts(at) >= 2  # the two plans, the marginals
+    assert widget(at, "sk_n").value == 20
+    assert widget(at, "sk_eps").value == 0.1
+    assert widget(at, "sk_k").value == 3
+    assert "After k = 3 iterations" in _notices(at) and "above exact" in _notices(at)
+
+
+def test_control_changes_rerun_cleanly():
+    at = open_page("sinkhorn", SMALL)
+    widget(at, "sk_k").set_value(50).run()
+    assert_clean(at)
+    assert "After k = 50 iterations" in _notices(at)
+    widget(at, "sk_eps").set_value(1e-4).run()  # the stabilized and epsilon-scaling routes
+    assert_clean(at)
+    assert not at.warning
+    assert "At ε = 0.0001 Sinkhorn meets the tolerance" in _notices(at)
+
+
+def test_tabs_open_by_deep_link():
+    at = open_page("sinkhorn", {**SMALL, "sk_tab": "The ε trade-off"})
+    assert_clean(at)
+    assert _charts(at) == 3  # gap, iterations, time
+    assert "the gap is" in _notices(at) and "bound ε log n" in _notices(at)
+    at = open_page("sinkhorn", {"sk_tab": "Cost as n grows", "sk_nmax": "200", "sk_eps_n": "0.01"})
+    assert_clean(at)
+    assert widget(at, "sk_nmax").value == 200 and widget(at, "sk_eps_n").value == 0.01
+    assert _charts(at) == 1 and "At n = 200 the exact LP took" in _notices(at)
+    at = open_page("sinkhorn", {"sk_tab": "Differentiable", "sk_steps": "10", "sk_debias": "false"})
+    assert_clean(at)
+    assert widget(at, "sk_steps").value == 10 and widget(at, "sk_debias").value is False
+    assert _charts(at) == 2 and "In 10 steps on the entropic OT loss" in _notices(at)
+
+
+def test_upload_bad_file_errors_and_good_file_is_used():
+    at = open_page("sinkhorn", SMALL)
+    widget(at, "sk_upload").set_value(("h.csv", b"p,q\n1,2\n", "text/csv")).run()
+    assert not at.exception
+    assert any("a, b" in e.value for e in at.error)  # names the missing columns
+    assert "on 20 bins" in " ".join(m.value for m in at.markdown)  # fell back to the example histograms
+    widget(at, "sk_upload").set_value(("h.csv", b"a,b\n1,0\n2,1\n1,3\n0,1\n", "text/csv")).run()
+    assert_clean(at)
+    assert "on 4 bins" in " ".join(m.value for m in at.markdown)
+    widget(at, "sk_upload").set_value(("h.csv", b"a,b\n1,-1\n2,2\n", "text/csv")).run()
+    assert not at.exception
+    assert any("`b` must be nonnegative" in e.value for e in at.error)

@@ -1,0 +1,167 @@
+"""Chart builders for the Sinkhorn page: DataFrame in, ``alt.Chart`` out (no streamlit).
+
+The iterate after k normalisations beside the exact plan, the marginals, the eps trade-off (gap, iterations,
+time on log axes, with the entropic bound), time against n, and the gradient flow with its loss curve.
+"""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+
+from ui.charts import HEIGHT, SERIES_COLORS, line, rule
+
+GREY = "#bab0ac"
+
+
+def _scale(names: list[str], colors: list[str]) -> alt.Scale:
+    return alt.Scale(domain=names, range=colors)
+
+
+def plan_heatmaps(plans: pd.DataFrame, *, size: int = 330) -> alt.FacetChart:
+    """Both plans (``normalisation_view(...).plans``) side by side: mass moved from source x to target y."""
+    order = list(dict.fromkeys(plans["plan"]))
+    overlap = "(datum.{0}_end - datum.{0}) * 0.15"  # cells overlap a little, which hides antialiasing hairlines
+    return (
+        alt.Chart(plans)
+        .transform_calculate(x1=f"datum.source_end + {overlap.format('source')}")
+        .transform_calculate(y1=f"datum.target_end + {overlap.format('target')}")
+        .mark_rect()
+        .encode(
+            x=alt.X("source:Q", title="source position x", scale=alt.Scale(nice=False, zero=False)),
+            x2="x1:Q",
+            y=alt.Y("target:Q", title="target position y", scale=alt.Scale(nice=False, zero=False)),
+            y2="y1:Q",
+            color=alt.Color("mass:Q", title="mass P_ij", scale=alt.Scale(scheme="viridis", type="sqrt")),
+            tooltip=[
+                "plan",
+                alt.Tooltip("source:Q", format=".3f"),
+                alt.Tooltip("target:Q", format=".3f"),
+                alt.Tooltip("mass:Q", format=".3g"),
+            ],
+        )
+        .properties(width=size, height=size)
+        .facet(column=alt.Column("plan:N", title=None, sort=order))
+    )
+
+
+def marginals_chart(marginals: pd.DataFrame) -> alt.Chart:
+    """The source ``a``, the target ``b`` and the column sums of the iterate, against position."""
+    names = list(dict.fromkeys(marginals["series"]))
+    colors = [GREY, SERIES_COLORS["exact"], SERIES_COLORS["sinkhorn"]][: len(names)]
+    chart = line(marginals, "x", "mass", "series", x_title="position x", y_title="mass per bin", height=220)
+    return chart.encode(
+        color=alt.Color("series:N", title=None, scale=_scale(names, colors), legend=alt.Legend(orient="top"))
+    )
+
+
+def gap_chart(sweep: pd.DataFrame, *, eps: float) -> alt.LayerChart:
+    """Measured gap <P_eps, M> - OT against eps, with the bounds eps min(H(a), H(b)) and eps log n (log-log)."""
+    names = ["measured gap", "bound ε min(H(a), H(b))", "bound ε log n"]
+    long = pd.concat(
+        [
+            sweep.assign(series=names[0], value=sweep["gap"]),
+            sweep.assign(series=names[1], value=sweep["entropy_bound"]),
+            sweep.assign(series=names[2], value=sweep["bound"]),
+        ]
+    )
+    long = long[long["value"] > 0]
+    chart = line(
+        long,
+        "eps",
+        "value",
+        "series",
+        x_title="ε (fraction of the largest cost)",
+        y_title="⟨P_ε, M⟩ − OT (cost units)",
+        log_x=True,
+        log_y=True,
+        points=True,
+        tooltip=["eps", "series", "value", "iterations"],
+    )
+    colors = [SERIES_COLORS["sinkhorn"], "#76b7b2", SERIES_COLORS["theory"]]
+    chart = chart.encode(
+        color=alt.Color("series:N", title=None, scale=_scale(names, colors), legend=alt.Legend(orient="top")),
+        strokeDash=alt.StrokeDash("series:N", scale=_scale(names, [[1, 0], [4, 3], [6, 3]]), legend=None),
+    )
+    return alt.layer(chart, rule(eps, label=f"ε = {eps:g}"))
+
+
+def effort_chart(sweep: pd.DataFrame, *, eps: float, y: str) -> alt.LayerChart:
+    """Iterations (``y="iterations"``) or seconds (``y="seconds"``, with the exact LP's time) against eps."""
+    titles = {"iterations": "iterations to tolerance", "seconds": "wall time (s)"}
+    chart = line(
+        sweep,
+        "eps",
+        y,
+        x_title="ε (fraction of the largest cost)",
+        y_title=titles[y],
+        log_x=True,
+        log_y=True,
+        points=True,
+        tooltip=["eps", "iterations", "seconds", "method", "converged"],
+        height=260,
+    ).encode(color=alt.value(SERIES_COLORS["sinkhorn"]))
+    layers = [chart, rule(eps, label=f"ε = {eps:g}")]
+    if y == "seconds":
+        layers.append(
+            rule(float(sweep["exact_seconds"].iloc[0]), axis="y", label="exact LP", color=SERIES_COLORS["exact"])
+        )
+    return alt.layer(*layers)
+
+
+def timing_chart(timings: pd.DataFrame) -> alt.Chart:
+    """Wall time against n for the exact LP and Sinkhorn (log-log); works on partial records of a live run."""
+    return line(
+        timings,
+        "n",
+        "seconds",
+        "solver",
+        x_title="points per cloud n",
+        y_title="wall time (s)",
+        log_x=True,
+        log_y=True,
+        points=True,
+        tooltip=[c for c in ("n", "solver", "seconds", "iterations", "cost") if c in timings],
+    )
+
+
+def loss_chart(history: pd.DataFrame) -> alt.Chart:
+    """The flow's loss and the exact OT cost W2^2 to the target against the step (log y)."""
+    names = ["Sinkhorn loss", "exact OT cost W2²"]
+    long = pd.concat(
+        [
+            history.assign(series=names[0], value=history["loss"]),
+            history.assign(series=names[1], value=history["ot_cost"]),
+        ]
+    )
+    long = long[long["value"] > 0]
+    chart = line(long, "step", "value", "series", x_title="gradient step", y_title="squared units of x", log_y=True)
+    colors = [SERIES_COLORS["sinkhorn"], SERIES_COLORS["exact"]]
+    return chart.encode(
+        color=alt.Color("series:N", title=None, scale=_scale(names, colors), legend=alt.Legend(orient="top")),
+        tooltip=["step", "series", alt.Tooltip("value:Q", format=".4g")],
+    )
+
+
+def flow_chart(positions: pd.DataFrame, target: pd.DataFrame, *, every: int = 3) -> alt.LayerChart:
+    """The cloud at a chosen step (a slider under the chart), its trails so far, and the target in grey."""
+    last = int(positions["step"].max())
+    step = alt.param(name="step", value=last, bind=alt.binding_range(min=0, max=last, step=1, name="step "))
+    axes = {
+        "x": alt.X("x:Q", title="x", scale=alt.Scale(zero=False)),
+        "y": alt.Y("y:Q", title="y", scale=alt.Scale(zero=False)),
+    }
+    goal = alt.Chart(target).mark_circle(size=28, color=GREY, opacity=0.7).encode(**axes)
+    trails = (
+        alt.Chart(positions[positions["point"] % every == 0])
+        .transform_filter(alt.datum.step <= step)
+        .mark_line(strokeWidth=0.8, opacity=0.35, color=SERIES_COLORS["sinkhorn"])
+        .encode(**axes, detail="point:N", order="step:Q")
+    )
+    cloud = (
+        alt.Chart(positions)
+        .transform_filter(alt.datum.step == step)
+        .mark_circle(size=34, color=SERIES_COLORS["sinkhorn"], opacity=0.9)
+        .encode(**axes, tooltip=["point", "step", alt.Tooltip("x:Q", format=".3f"), alt.Tooltip("y:Q", format=".3f")])
+    )
+    return alt.layer(goal, trails, cloud).add_params(step).properties(height=HEIGHT + 80)
