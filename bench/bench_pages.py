@@ -2,9 +2,11 @@
 
 For every page, in a fresh process each repetition:
 - cold: first render of the page at its defaults (imports, computation and any default training run included);
-- first progress: for pages with a live run, when the first progress update after the start reached the page;
+- first progress: for pages with a live run, when the first progress update after the start reached the page, in
+  the fresh process (imports included) and again on a warm process with its caches emptied;
 - revisit: the same page and settings in a new session (finished runs and pure results come from the caches);
-- rerun: one control change (the first sidebar slider or select slider moved one step) and the rerun it triggers.
+- rerun: one control change (the first sidebar slider moved one step, else the next option of the first select
+  slider or selectbox) and the rerun it triggers (a new training run on training pages).
 Then one process visits every page in turn and reports its peak resident memory.
 Prints a markdown table of medians. Usage: python bench/bench_pages.py [--repeats 3] [--pages stem ...]
 """
@@ -61,22 +63,42 @@ def measure_one(stem: str) -> dict:
     again.run()
     revisit = time.perf_counter() - t0
 
-    rerun = None
-    sliders = [w for w in again.sidebar.get("slider") if isinstance(w.value, int | float)]
-    if sliders:
-        s = sliders[0]
-        step = s.step or 1
-        s.set_value(s.value + step if s.value + step <= s.max else s.value - step)
+    t0 = time.perf_counter()
+    rerun = again.run() if _change_one_control(again) else None
+    rerun = None if rerun is None else time.perf_counter() - t0
+
+    warm_update = None
+    if updates:  # a live run: time to its first update on a warm server (imports done, caches emptied)
+        import streamlit as st
+
+        from ui import runs
+
+        st.cache_data.clear()
+        runs._finished.clear()
+        stamps.clear()
+        warm = AppTest.from_file(str(ROOT / "app.py"), default_timeout=600)
+        warm.run()
+        warm.switch_page(f"pages/{stem}.py")
         t0 = time.perf_counter()
-        again.run()
-        rerun = time.perf_counter() - t0
-    return {
-        "cold": cold,
-        "first_update": first_update,
-        "revisit": revisit,
-        "rerun": rerun,
-        "live_run": len(updates) > 0,
-    }
+        warm.run()
+        warm_update = stamps[1] - t0 if len(stamps) > 1 else None
+    return {"cold": cold, "first_update": first_update, "warm_update": warm_update, "revisit": revisit, "rerun": rerun}
+
+
+def _change_one_control(at) -> bool:
+    """Move the first sidebar slider one step (or pick the next option of a select slider or selectbox)."""
+    for s in at.sidebar.get("slider"):
+        if isinstance(s.value, int | float) and not isinstance(s.value, bool):
+            step = s.step or 1
+            s.set_value(s.value + step if s.value + step <= s.max else s.value - step)
+            return True
+    for s in [*at.sidebar.get("select_slider"), *at.sidebar.get("selectbox")]:
+        options = list(s.options)
+        if len(options) > 1:
+            current = options.index(s.format_func(s.value)) if s.format_func(s.value) in options else 0
+            s.set_value(s.options[(current + 1) % len(options)])
+            return True
+    return False
 
 
 def peak_memory(stems: list[str]) -> float:
@@ -117,12 +139,13 @@ def main() -> None:
         return
     stems = args.pages or [p.url_path for p in available_topics()]
     print(f"Page latency on {os.cpu_count()} cores, median of {args.repeats} fresh processes (seconds)\n")
-    print("| page | cold render | first progress update | cached revisit | rerun after one control change |")
+    print("| page | cold render | first progress (cold / warm server) | cached revisit | rerun after one change |")
     print("|---|---|---|---|---|")
     for stem in stems:
         runs = [_child(["--one", stem]) for _ in range(args.repeats)]
         print(
-            f"| {stem} | {_fmt([r['cold'] for r in runs])} | {_fmt([r['first_update'] for r in runs])} | "
+            f"| {stem} | {_fmt([r['cold'] for r in runs])} | "
+            f"{_fmt([r['first_update'] for r in runs])} / {_fmt([r['warm_update'] for r in runs])} | "
             f"{_fmt([r['revisit'] for r in runs])} | {_fmt([r['rerun'] for r in runs])} |",
             flush=True,
         )

@@ -417,3 +417,16 @@ def ticket_summary(results: pd.DataFrame, *, gap: float = 0.01) -> TicketSummary
         last_fraction=float(frac.loc[last]),
         last_acc={str(v): float(acc.loc[last, v]) for v in acc.columns},
     )
+
+
+
+_SUPERMASK_API = ("SupermaskConfig", "prune_at_init", "supermask_run")
+
+
+def __getattr__(name: str) -> object:
+    """Re-export pruning at initialisation and supermasks (core/supermask.py builds on this module)."""
+    if name in _SUPERMASK_API:
+        from core import supermask
+
+        return getattr(supermask, name)
+    raise AttributeError(f"module 'core.pruning' has no attribute {name!r}")

@@ -247,3 +247,12 @@ def test_bad_types_and_tables() -> None:
         lottery_ticket(LotteryConfig(epochs=2.5))  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="`results` must be a lottery_ticket DataFrame"):
         ticket_summary(pd.DataFrame({"round": [0]}))
+
+
+def test_the_whole_lottery_api_is_importable_from_core_pruning() -> None:
+    from core import supermask
+    from core.pruning import SupermaskConfig, prune_at_init, supermask_run
+
+    assert prune_at_init is supermask.prune_at_init
+    assert supermask_run is supermask.supermask_run
+    assert SupermaskConfig is supermask.SupermaskConfig
