@@ -419,7 +419,6 @@ def ticket_summary(results: pd.DataFrame, *, gap: float = 0.01) -> TicketSummary
     )
 
 
-
 _SUPERMASK_API = ("SupermaskConfig", "prune_at_init", "supermask_run")
 
 

@@ -215,8 +215,9 @@ def parse_csv(
 def parse_npz(raw: bytes, *, required: Sequence[str], optional: Sequence[str] = ()) -> dict[str, np.ndarray]:
     """Load an NPZ archive without unpickling; check the arrays named; raise ``ValueError`` saying what to fix."""
     if not raw.startswith(b"PK\x03\x04"):
-        raise ValueError("The file is not a readable NPZ archive (an NPZ is a zip of .npy arrays). Save it with "
-                         "numpy.savez.")
+        raise ValueError(
+            "The file is not a readable NPZ archive (an NPZ is a zip of .npy arrays). Save it with numpy.savez."
+        )
     try:
         with np.load(io.BytesIO(raw), allow_pickle=False) as archive:
             names = set(archive.files)

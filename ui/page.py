@@ -81,10 +81,9 @@ def _slug(text: str) -> str:
 def show_chart(chart: alt.TopLevelMixin, data: pd.DataFrame, *, name: str, caption: str | None = None) -> None:
     """Show an Altair chart at full width with a CSV download of the data behind it."""
     st.altair_chart(chart, width="stretch")
-    cols = st.columns([5, 1], vertical_alignment="center")
     if caption:
-        cols[0].caption(caption)
-    cols[1].download_button(
+        st.caption(caption)
+    st.download_button(
         "CSV",
         data.to_csv(index=False).encode(),
         file_name=f"{_slug(name)}.csv",
@@ -93,6 +92,7 @@ def show_chart(chart: alt.TopLevelMixin, data: pd.DataFrame, *, name: str, capti
         icon=":material/download:",
         on_click="ignore",
         help="Download the data behind this chart",
+        type="tertiary",
     )
 
 
