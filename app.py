@@ -1,5 +1,8 @@
 """Learning Theory Lab: the router. It sets the page config and runs the selected page; nothing else."""
 
+import importlib
+import threading
+
 import streamlit as st
 from threadpoolctl import threadpool_limits
 
@@ -10,6 +13,22 @@ from ui.registry import HOME, available_topics
 # whole server process; torch's thread count is set by core/__init__.py). On 2 shared cores, small matrix work is
 # many times faster this way and concurrent users' runs share the cores instead of thrashing them.
 threadpool_limits(1)
+
+
+def _import_science() -> None:
+    for module in ("core", "core.training", "ot"):  # core first: it sets torch's thread count before torch loads
+        importlib.import_module(module)
+
+
+@st.cache_resource(show_spinner=False)
+def _preload_science() -> threading.Thread:
+    """Import torch and POT (~1.5 s) once per server, in the background, while the visitor reads the first page."""
+    thread = threading.Thread(target=_import_science, daemon=True)
+    thread.start()
+    return thread
+
+
+_preload_science()
 
 st.set_page_config(page_title="Learning Theory Lab", page_icon=":material/science:", layout="wide")
 st.session_state[ROUTED] = True
