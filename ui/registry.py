@@ -75,7 +75,7 @@ TOPICS: tuple[PageInfo, ...] = (
         "Complexity of learning",
         ":material/school:",
         "Learnability",
-        "How many samples, and how much compute: sparse parity makes SGD pay n^k.",
+        "How many samples, and how much compute: sparse parity gets costlier with n at a rate set by k.",
     ),
     PageInfo(
         "pages/feature_learning.py",

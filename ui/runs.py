@@ -108,8 +108,10 @@ def live_run(
     stopped_key, partial_key = f"_run_stopped_{key}", f"_run_partial_{key}"
     if st.session_state.get(stopped_key) == rkey:
         records = st.session_state.get(partial_key, [])
+        done = records[-1].get("progress", 0.0) if records else 0.0
+        shown = "; the chart shows what it had computed" if live_chart is not None and records else ""
         st.info(
-            f"Run stopped by you after {len(records)} updates. Change a setting or press Run to start it again.",
+            f"Run stopped by you at {done:.0%}{shown}. Change a setting or press Run to start it again.",
             icon=":material/stop_circle:",
         )
         if live_chart is not None and records:
