@@ -47,8 +47,8 @@ def chromium_path() -> str:
     return CHROMIUM
 
 
-@pytest.fixture(scope="session")
-def app_url(chromium_path: str) -> Iterator[str]:
+def _serve() -> tuple[subprocess.Popen, str]:
+    """Start `streamlit run app.py` on a free loopback port and wait until it answers."""
     port = _free_port()
     proc = subprocess.Popen(
         [
@@ -74,18 +74,34 @@ def app_url(chromium_path: str) -> Iterator[str]:
         try:
             with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
                 if r.status == 200:
-                    break
+                    return proc, url
         except OSError:
             time.sleep(0.3)
-    else:
-        proc.kill()
-        pytest.fail(f"streamlit did not start: {proc.stderr.read().decode()[-2000:]}")
-    yield url
+    proc.kill()
+    pytest.fail(f"streamlit did not start: {proc.stderr.read().decode()[-2000:]}")
+
+
+def _stop(proc: subprocess.Popen) -> None:
     proc.terminate()
     try:
         proc.wait(timeout=10)
     except subprocess.TimeoutExpired:
         proc.kill()
+
+
+@pytest.fixture(scope="session")
+def app_url(chromium_path: str) -> Iterator[str]:
+    proc, url = _serve()
+    yield url
+    _stop(proc)
+
+
+@pytest.fixture
+def fresh_app_url(chromium_path: str) -> Iterator[str]:
+    """A server of its own that no browser has visited yet."""
+    proc, url = _serve()
+    yield url
+    _stop(proc)
 
 
 @pytest.fixture(scope="session")

@@ -47,3 +47,14 @@ def test_page_loads_shows_a_chart_and_takes_an_interaction(page, app_url: str, a
     _settle(page)
     assert page.locator(EXCEPTION).count() == 0, page.locator(EXCEPTION).first.inner_text()
     assert page.locator(CHART).count() >= 1
+
+
+def test_a_deep_link_as_a_fresh_servers_first_request_goes_through_the_router(page, fresh_app_url: str) -> None:
+    page.goto(f"{fresh_app_url}/mdl?mdl_degree=5")
+    page.wait_for_selector(CHART, timeout=60_000)
+    _settle(page)
+    nav = page.locator('[data-testid="stSidebarNav"]').inner_text()
+    assert "Comparing distributions" in nav and "app" not in nav.split(), nav  # sections, not the pages/ folder
+    degree = page.locator('[data-testid="stSidebar"] [data-testid="stSlider"] input[type="range"]').first
+    assert degree.input_value() == "5"
+    assert page.locator(EXCEPTION).count() == 0
