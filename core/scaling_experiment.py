@@ -26,7 +26,7 @@ class MiniScalingConfig:
 
     widths: tuple[int, ...] = (4, 8, 16, 32, 64)  # student hidden width: N spans ~60 to ~5000 parameters
     data_sizes: tuple[int, ...] = (256, 512, 1024, 2048, 4096)  # training examples D, factors of 2
-    seeds: tuple[int, ...] = (0, 1)  # two seeds: the page shows their spread
+    seeds: tuple[int, ...] = (0, 1, 2)  # each seed is its own teacher; the fit uses the mean over seeds per cell
     input_dim: int = 8  # low enough that small students can learn the teacher
     teacher_width: int = 256  # teacher far wider than any student: model size limits the loss
     noise_var: float = 0.1  # label-noise variance = the irreducible loss E the fit should find
@@ -184,3 +184,21 @@ def mini_scaling_experiment(
     if not np.isfinite(out["loss"]).all():
         raise ValueError("Some students diverged (non-finite loss). Lower `lr`.")
     return out
+
+
+def mean_over_seeds(runs: pd.DataFrame) -> pd.DataFrame:
+    """Average the loss of each (N, D) cell over seeds, the runs a fit should see.
+
+    Each seed draws its own teacher, so seeds are different tasks of one family: fitting all rows mixes the
+    between-task spread into the residuals (measured: E collapses to 0), while the cell means average it out.
+
+    Returns
+    -------
+    DataFrame
+        N, D, loss (mean over seeds), loss_std (population std over seeds, 0 for one seed), n_seeds.
+    """
+    if not {"N", "D", "loss"} <= set(runs.columns):
+        raise ValueError(f"`runs` must have columns N, D and loss. Got {', '.join(runs.columns)}.")
+    loss = runs.groupby(["N", "D"])["loss"]
+    cells = pd.DataFrame({"loss": loss.mean(), "loss_std": loss.std(ddof=0), "n_seeds": loss.count()})
+    return cells.reset_index()

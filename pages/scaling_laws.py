@@ -3,7 +3,7 @@ import pandas as pd
 import streamlit as st
 
 from core import scaling as sc
-from core.scaling_experiment import MiniScalingConfig, mini_scaling_experiment
+from core.scaling_experiment import MiniScalingConfig, mean_over_seeds, mini_scaling_experiment
 from ui import charts_scaling as charts
 from ui import controls
 from ui.page import compute, header, notice, references, show_chart
@@ -22,7 +22,7 @@ header(
 with st.sidebar:
     source = controls.radio("Runs to fit", ["Mini experiment", "Upload CSV"], "Mini experiment", key="sl_source")
     if source == "Mini experiment":
-        n_seeds = controls.slider("Seeds per cell", 1, 3, 2, key="sl_seeds")
+        n_seeds = controls.slider("Seeds (teachers) per cell", 1, 3, 3, key="sl_seeds")
         steps = controls.select_slider("AdamW steps per student", [100, 300, 600, 1200], 600, key="sl_steps")
         noise = controls.slider("Label-noise variance (= true E)", 0.0, 0.5, 0.1, step=0.05, key="sl_noise")
     else:
@@ -34,10 +34,11 @@ if source == "Mini experiment":
     st.caption(
         "Teacher-student regression: a random tanh teacher (8 inputs) plus label noise; GELU students with two "
         "hidden layers of width 4 to 64 (N = 61 to 4,801) on 256 to 4,096 examples; test loss at the best "
-        "validation check."
+        "validation check. Each seed draws its own teacher; the fit uses each cell's mean over seeds."
     )
     config = MiniScalingConfig(seeds=tuple(range(n_seeds)), steps=steps, noise_var=noise)
-    runs = live_run(mini_scaling_experiment, config, label="Training students", key="sl_mini", live_chart=charts.live)
+    raw = live_run(mini_scaling_experiment, config, label="Training students", key="sl_mini", live_chart=charts.live)
+    runs = None if raw is None else compute(mean_over_seeds, raw)
 else:
     label = "Runs CSV: columns N, D, loss, or Epoch AI's 'Model Size', 'Training FLOP', 'loss'"
     runs = controls.upload_csv(label, key="sl_upload", parser=sc.read_runs_csv)
@@ -76,14 +77,14 @@ with tab_fit:
         if boots is not None:
             show_chart(charts.exponents(boots), boots, name="bootstrap exponents")
             q = boots[["alpha", "beta", "E"]].quantile([0.05, 0.95])
-            seeds = compute(sc.fit_per_group, runs) if source == "Mini experiment" and n_seeds > 1 else None
+            seeds = compute(sc.fit_per_group, raw) if source == "Mini experiment" and n_seeds > 1 else None
             spread = (
                 ""
                 if seeds is None
                 else (
                     f" Fitting each seed alone gives α from {seeds.alpha.min():.2f} to {seeds.alpha.max():.2f} and β "
-                    f"from {seeds.beta.min():.2f} to {seeds.beta.max():.2f}: with this few noisy cells α and β trade "
-                    "off, so read the exponents as rough."
+                    f"from {seeds.beta.min():.2f} to {seeds.beta.max():.2f}: with 25 noisy cells α and β trade off, "
+                    "so read the exponents as rough."
                 )
             )
             notice(

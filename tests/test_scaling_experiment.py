@@ -49,3 +49,18 @@ def test_same_seed_same_result() -> None:
 def test_bad_config_is_rejected(kwargs: dict, match: str) -> None:
     with pytest.raises(ValueError, match=match):
         mini_scaling_experiment(MiniScalingConfig(**kwargs))
+
+
+def test_mean_over_seeds_averages_each_cell() -> None:
+    import pandas as pd
+
+    from core.scaling_experiment import mean_over_seeds
+
+    runs = pd.DataFrame({"seed": [0, 1, 0, 1], "N": [10, 10, 20, 20], "D": [5, 5, 5, 5], "loss": [1.0, 3.0, 2.0, 2.0]})
+    cells = mean_over_seeds(runs)
+    assert cells[["N", "D", "loss", "loss_std", "n_seeds"]].to_numpy().tolist() == [
+        [10, 5, 2.0, 1.0, 2],
+        [20, 5, 2.0, 0.0, 2],
+    ]
+    with pytest.raises(ValueError, match="must have columns N, D and loss"):
+        mean_over_seeds(runs.drop(columns="loss"))
