@@ -400,12 +400,6 @@ def ticket_summary(results: pd.DataFrame, *, gap: float = 0.01) -> TicketSummary
     first = next((int(r) for r, ok in zip(acc.index, sustained, strict=True) if ok and r > 0), None)
     holds = frac[acc["rewind"] >= dense - gap - 1e-9]
     last = int(acc.index.max())
-    if dense < 0.9:
-        warnings.warn(
-            f"The dense network reached only {dense:.1%} test accuracy: too little training for a fair comparison. "
-            "Increase the epochs per training.",
-            stacklevel=2,
-        )
     return TicketSummary(
         dense_acc=dense,
         gap=gap,

@@ -29,7 +29,7 @@ with st.sidebar:
     ncd_method = controls.radio("NCD compressor", ko.METHODS, "lzma", key="ko_ncd_method")
     ncd_size = controls.select_slider("NCD string size (bytes)", [300, 1000, 3000], 1000, key="ko_ncd_size")
     st.divider()
-    target = st.text_input("Target string (0s and 1s)", "0101010101010101", key="ko_target", bind="query-params")
+    target = controls.text("Target string (0s and 1s)", "0101010101010101", key="ko_target")
     max_prog = controls.slider("Longest program searched", 1, 8, 6, key="ko_max_prog", help="8 can take a minute.")
     max_steps = controls.select_slider("Step limit", [10, 30, 100, 300, 1000], 100, key="ko_steps")
 

@@ -212,11 +212,15 @@ def test_ticket_summary_finds_the_sustained_falloff() -> None:
     assert s.last_acc["random_prune"] == pytest.approx(0.85)
 
 
-def test_ticket_summary_without_falloff_and_low_dense_warning() -> None:
+def test_ticket_summary_without_falloff() -> None:
     s = ticket_summary(_fake([0.95, 0.95], [0.95, 0.949]))
     assert s.falloff_round is None and s.falloff_fraction is None
-    with pytest.warns(UserWarning, match="epochs"):
-        ticket_summary(_fake([0.5, 0.5], [0.5, 0.4]))
+
+
+def test_an_undertrained_dense_net_warns_with_the_knob_to_turn() -> None:
+    weak = LotteryConfig(**{**TINY.__dict__, "rounds": 1, "lr": 1e-4})
+    with pytest.warns(UserWarning, match="increase `epochs`"):
+        lottery_ticket(weak)
 
 
 # --- bad input -------------------------------------------------------------------------------------------------------
