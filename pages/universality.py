@@ -114,9 +114,10 @@ if tabs[1].open:
 if tabs[2].open:
     with tabs[2]:
         st.markdown(
-            "Suppose each output token is right with probability p(N) that improves smoothly with model size N "
-            "(per-token loss a power law). Scoring whole answers (exact match: all L tokens right) gives p^L; "
-            "counting wrong tokens (edit distance) gives L(1 − p). Same models, different yardsticks."
+            "**Idealised (not measured).** Suppose each output token is right with probability p(N) that improves "
+            "smoothly with model size N (per-token loss a power law). Scoring whole answers (exact match: all L "
+            "tokens right) gives p^L; counting wrong tokens (edit distance) gives L(1 − p). The measured version "
+            "follows below."
         )
         curves = compute(em.metric_curves, length=length, alpha=alpha)
         if curves is not None:
