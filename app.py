@@ -1,4 +1,4 @@
-"""Learning Theory Lab: the router. It sets the page config and runs the selected page; nothing else."""
+"""Learning Theory Lab: the router, plus the process set-up every page relies on (thread counts, preloading)."""
 
 import importlib
 import threading
