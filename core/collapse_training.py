@@ -31,7 +31,15 @@ from core.collapse import (
     subset_cosines,
 )
 from core.data import digits_split
-from core.training import Callback, as_tensors, make_mlp, minibatches, resolve_device, seeded_generator
+from core.training import (
+    Callback,
+    as_tensors,
+    init_default_,
+    make_mlp,
+    minibatches,
+    resolve_device,
+    seeded_generator,
+)
 
 
 def _eval_points(n: int, n_evals: int) -> list[int]:
@@ -141,7 +149,7 @@ def train_collapse(config: CollapseConfig, *, callback: Callback = None) -> Coll
     if config.penultimate_relu:
         body.append(nn.ReLU())
     head = nn.Linear(p, C)
-    model = nn.Sequential(body, head).to(device)
+    model = init_default_(nn.Sequential(body, head), gen).to(device)
     opt = torch.optim.SGD(model.parameters(), lr=config.lr, momentum=config.momentum, weight_decay=config.weight_decay)
     steps_per_epoch = sum(1 for s in range(0, len(y_tr), config.batch_size) if len(y_tr) - s >= 2)
     total = steps_per_epoch * config.epochs

@@ -212,7 +212,7 @@ def train_addition_models(config: AdditionConfig = AdditionConfig(), *, callback
     rows: list[dict] = []
     for k, width in enumerate(cfg.widths):
         torch.manual_seed(cfg.seed + k)
-        model = make_mlp((20 * cfg.digits, width, 10 * L)).to(device)
+        model = make_mlp((20 * cfg.digits, width, 10 * L), generator=gen).to(device)
         opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
         n_params = sum(p.numel() for p in model.parameters())
         for step in range(1, cfg.steps + 1):

@@ -22,7 +22,7 @@ import torch
 from torch import nn
 
 from core._validation import check_choice, check_int, check_probability, check_real
-from core.training import Callback, make_mlp, resolve_device, seeded_generator
+from core.training import Callback, init_default_, make_mlp, resolve_device, seeded_generator
 
 OPERATIONS = ("add", "subtract", "multiply", "divide")
 SYMBOLS = {"add": "+", "subtract": "−", "multiply": "×", "divide": "÷"}
@@ -159,7 +159,7 @@ def train_grokking(config: GrokkingConfig = GrokkingConfig(), *, callback: Callb
     n_train = round(cfg.train_fraction * len(answers))
     x, y = torch.as_tensor(pairs[order], device=device), torch.as_tensor(answers[order], device=device)
     x_tr, y_tr, x_te, y_te = x[:n_train], y[:n_train], x[n_train:], y[n_train:]  # (n, 2), (n,), (N - n, 2), ...
-    model = _PairMLP(cfg.modulus, cfg.embed_dim, cfg.hidden).to(device)
+    model = init_default_(_PairMLP(cfg.modulus, cfg.embed_dim, cfg.hidden), gen).to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, betas=(0.9, cfg.beta2), weight_decay=cfg.weight_decay)
     logged = set(log_steps(cfg.steps).tolist())
     records: list[dict] = []

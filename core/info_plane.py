@@ -193,15 +193,7 @@ def log_epochs(epochs: int, n_log: int) -> np.ndarray:
 
 def _seeded_net(activation: str, seed: int) -> nn.Sequential:
     """The 12-10-7-5-4-3-2 MLP with PyTorch's default init drawn from a private generator (thread-safe)."""
-    net = make_mlp(SIZES, activation=activation)
-    gen = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for layer in net:
-            if isinstance(layer, nn.Linear):
-                bound = layer.in_features**-0.5  # what nn.Linear.reset_parameters draws
-                layer.weight.uniform_(-bound, bound, generator=gen)
-                layer.bias.uniform_(-bound, bound, generator=gen)
-    return net
+    return make_mlp(SIZES, activation=activation, generator=torch.Generator().manual_seed(seed))
 
 
 @torch.no_grad()

@@ -169,10 +169,10 @@ def _train_parity(
 ) -> list[int]:
     """The shared SGD loop; calls ``on_eval(step, mean train loss, test acc)``; returns the parity support."""
     dev = resolve_device(device)
-    gen = seeded_generator(seed)  # seeds torch's global RNG (layer init) too
+    gen = seeded_generator(seed)  # split, layer init, data: one private stream
     flips = torch.Generator().manual_seed(seed + 1)  # own stream: clean and noisy runs see the same inputs
     support = torch.randperm(n_bits, generator=gen)[:k].sort().values  # the hidden k-subset S
-    model = make_mlp((n_bits, width, 1)).to(dev)
+    model = make_mlp((n_bits, width, 1), generator=gen).to(dev)
     opt = torch.optim.SGD(model.parameters(), lr=lr, weight_decay=weight_decay)
     x_test = _pm1((test_size, n_bits), gen, dev)  # (test_size, n), fixed held-out batch
     y_test = x_test[:, support].prod(dim=1)  # (test_size,), clean labels

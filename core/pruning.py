@@ -23,7 +23,7 @@ from torch import nn
 
 from core._validation import check_choice, check_int, check_real
 from core.data import digits_split
-from core.training import Callback, as_tensors, evaluate, make_mlp, minibatches, resolve_device
+from core.training import Callback, as_tensors, evaluate, init_default_, make_mlp, minibatches, resolve_device
 
 DATASETS = ("digits",)
 VARIANTS = ("rewind", "reinit", "random_prune")
@@ -120,16 +120,6 @@ def linears(model: nn.Module) -> list[nn.Linear]:
 
 
 @torch.no_grad()
-def init_default_(model: nn.Module, gen: torch.Generator) -> nn.Module:
-    """Re-draw PyTorch's default Linear init, U(-1/sqrt(fan_in), 1/sqrt(fan_in)), from ``gen``."""
-    for layer in linears(model):
-        bound = 1.0 / math.sqrt(layer.in_features)
-        layer.weight.uniform_(-bound, bound, generator=gen)
-        if layer.bias is not None:
-            layer.bias.uniform_(-bound, bound, generator=gen)
-    return model
-
-
 def clone_params(model: nn.Module) -> list[torch.Tensor]:
     """Detached copies of all parameters of ``model`` (weights and biases, in order)."""
     return [p.detach().clone() for p in model.parameters()]

@@ -6,6 +6,7 @@ share identical, so a seed means the same thing everywhere and nothing assumes a
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator, Sequence
 from itertools import pairwise
 
@@ -31,10 +32,26 @@ def resolve_device(device: str | None = "cpu") -> torch.device:
 
 
 def seeded_generator(seed: int) -> torch.Generator:
-    """Seed torch's global RNG (used by layer init) and return a CPU generator for data order."""
-    seed = check_int(seed, "seed", low=0)
-    torch.manual_seed(seed)
-    return torch.Generator().manual_seed(seed)
+    """A CPU generator seeded with ``seed``; torch's global RNG is never touched (sessions share one process)."""
+    return torch.Generator().manual_seed(check_int(seed, "seed", low=0))
+
+
+@torch.no_grad()
+def init_default_(model: nn.Module, generator: torch.Generator) -> nn.Module:
+    """Re-draw PyTorch's default init from ``generator``, in place, for every Linear and Embedding of ``model``.
+
+    Linear weights and biases ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)) (what ``nn.Linear.reset_parameters`` draws),
+    Embedding rows ~ N(0, 1). Layers are visited in ``model.modules()`` order, so a seed fixes every value.
+    """
+    for module in model.modules():
+        if isinstance(module, nn.Linear):
+            bound = 1.0 / math.sqrt(module.in_features)
+            module.weight.uniform_(-bound, bound, generator=generator)
+            if module.bias is not None:
+                module.bias.uniform_(-bound, bound, generator=generator)
+        elif isinstance(module, nn.Embedding):
+            module.weight.normal_(0.0, 1.0, generator=generator)
+    return model
 
 
 def make_mlp(
@@ -44,6 +61,7 @@ def make_mlp(
     bias: bool = True,
     batchnorm: bool = False,
     last_activation: bool = False,
+    generator: torch.Generator | None = None,
 ) -> nn.Sequential:
     """Build ``Linear -> [BatchNorm] -> act`` blocks for consecutive ``sizes``; the last Linear is bare.
 
@@ -59,6 +77,9 @@ def make_mlp(
         Insert ``BatchNorm1d`` after each hidden Linear.
     last_activation : bool
         Also apply the activation after the last Linear.
+    generator : torch.Generator, optional
+        Draws the initial weights (PyTorch's default init, see ``init_default_``). Pass one for every model a run
+        trains: without it the init comes from torch's global RNG, which other sessions share.
     """
     if len(sizes) < 2:
         raise ValueError(f"`sizes` must list at least an input and an output width. Got {list(sizes)} instead.")
@@ -73,7 +94,8 @@ def make_mlp(
             layers.append(nn.BatchNorm1d(fan_out))
         if not last or last_activation:
             layers.append(act())
-    return nn.Sequential(*layers)
+    model = nn.Sequential(*layers)
+    return model if generator is None else init_default_(model, generator)
 
 
 def minibatches(n: int, batch: int, generator: torch.Generator) -> Iterator[torch.Tensor]:

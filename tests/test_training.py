@@ -6,7 +6,15 @@ import numpy as np
 import pytest
 import torch
 
-from core.training import as_tensors, evaluate, make_mlp, minibatches, resolve_device, seeded_generator
+from core.training import (
+    as_tensors,
+    evaluate,
+    init_default_,
+    make_mlp,
+    minibatches,
+    resolve_device,
+    seeded_generator,
+)
 
 
 def test_devices() -> None:
@@ -20,14 +28,22 @@ def test_devices() -> None:
 
 
 def test_same_seed_same_network_and_order() -> None:
-    seeded_generator(7)
-    a = make_mlp((4, 8, 2))
+    a = make_mlp((4, 8, 2), generator=seeded_generator(7))
+    torch.rand(5)  # a draw from the global RNG in between (another session) changes nothing
     g1 = seeded_generator(7)
-    b = make_mlp((4, 8, 2))
+    b = make_mlp((4, 8, 2), generator=g1)
     assert all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters(), strict=True))
-    order = torch.cat(list(minibatches(10, 3, g1)))
+    order = torch.cat(list(minibatches(10, 3, seeded_generator(7))))
     assert sorted(order.tolist()) == list(range(10))
     assert torch.equal(order, torch.cat(list(minibatches(10, 3, torch.Generator().manual_seed(7)))))
+
+
+def test_default_init_matches_torch_bounds() -> None:
+    net = init_default_(torch.nn.Sequential(torch.nn.Linear(16, 50), torch.nn.Embedding(20, 4)), seeded_generator(0))
+    lin, emb = net
+    assert lin.weight.abs().max() <= 0.25 and lin.weight.abs().max() > 0.2  # U(-1/sqrt(16), 1/sqrt(16))
+    assert lin.bias.abs().max() <= 0.25
+    assert abs(float(emb.weight.detach().std()) - 1.0) < 0.25  # N(0, 1)
 
 
 def test_mlp_layout() -> None:
