@@ -19,24 +19,23 @@ import torch
 from torch import nn
 
 from core._validation import check_choice, check_int, check_real
-from core.data import digits_split
-from core.pruning import (
-    PAI_METHODS,
-    LotteryConfig,
+from core.lottery_ticket_nets import (
     Masks,
     TensorData,
-    check_lottery_config,
-    clone_params,
     generator,
-    init_default_,
-    linears,
-    load_data,
-    load_masked,
-    progress_hook,
     random_masks,
-    train_masked,
+    stack,
+    stack_masks,
+    train_batch,
 )
-from core.training import Callback, as_tensors, evaluate, make_mlp, minibatches, resolve_device
+from core.pruning import LotteryConfig, check_lottery_config, draw_params, load_data, recipe
+from core.training import Callback, evaluate, init_default_, make_mlp, minibatches, resolve_device
+
+PAI_METHODS = ("snip", "grasp", "magnitude", "random")
+
+
+def _linears(model: nn.Module) -> list[nn.Linear]:
+    return [m for m in model.modules() if isinstance(m, nn.Linear)]
 
 
 def pai_scores(model: nn.Module, data: TensorData, method: str) -> list[torch.Tensor]:
@@ -49,7 +48,7 @@ def pai_scores(model: nn.Module, data: TensorData, method: str) -> list[torch.Te
       Hg`, so "keep the largest" matches the paper.
     - ``"magnitude"``: :math:`|w|`; ``"random"``: i.i.d. uniform scores (used per layer, see :func:`prune_at_init`).
     """
-    weights = [layer.weight for layer in linears(model)]
+    weights = [layer.weight for layer in _linears(model)]
     if method in ("magnitude", "random"):
         gen = generator(0, "random_scores")
         return [w.detach().abs() if method == "magnitude" else torch.rand(w.shape, generator=gen) for w in weights]
@@ -71,31 +70,75 @@ def global_masks(scores: Sequence[torch.Tensor], keep_fraction: float) -> Masks:
     return [m.view_as(s) for m, s in zip(keep.split([s.numel() for s in scores]), scores, strict=True)]
 
 
-def prune_at_init(
-    config: LotteryConfig,
-    *,
-    method: str | Sequence[str] = "snip",
-    sparsities: Sequence[float] = (0.9, 0.95, 0.98, 0.99),
-    callback: Callback = None,
-) -> pd.DataFrame:
+@dataclass(frozen=True)
+class PruneAtInitConfig(LotteryConfig):
+    """Settings of a pruning-at-initialisation run: the lottery-ticket recipe plus the methods and sparsities.
+
+    ``rounds``, the prune rates and ``rewind_step`` are inherited but unused (the mask is chosen once, at init).
+    """
+
+    methods: tuple[str, ...] = PAI_METHODS  # every scoring rule, so they can be compared at equal sparsity
+    sparsities: tuple[float, ...] = (0.9, 0.95, 0.98, 0.99)  # 10% down to 1% kept: where the methods separate
+
+
+def check_pai_config(config: PruneAtInitConfig) -> PruneAtInitConfig:
+    """Validate a :class:`PruneAtInitConfig`; raise ``ValueError``/``TypeError`` naming the field to fix."""
+    if not isinstance(config, PruneAtInitConfig):
+        raise TypeError(f"`config` must be a PruneAtInitConfig. Got {type(config).__name__} instead.")
+    check_lottery_config(config)
+    if not config.methods:
+        raise ValueError("`methods` must name at least one of " + ", ".join(PAI_METHODS) + ". Got () instead.")
+    for m in config.methods:
+        check_choice(m, "methods", PAI_METHODS)
+    if not config.sparsities:
+        raise ValueError("`sparsities` must list at least one fraction in (0, 1). Got () instead.")
+    for s in config.sparsities:
+        check_real(s, "sparsities", low=0.0, high=1.0, low_inclusive=False, high_inclusive=False)
+    return config
+
+
+def _pai_nets(
+    config: PruneAtInitConfig, data: TensorData, seed: int
+) -> list[tuple[str, float, Masks, list[torch.Tensor]]]:
+    """(method, sparsity, masks, starting parameters) of every net of one seed, the dense reference first."""
+    theta0 = draw_params(config.sizes, generator(seed, "init"))  # the same theta_0 as lottery_ticket
+    model = make_mlp(config.sizes)
+    with torch.no_grad():
+        for p, v in zip(model.parameters(), theta0, strict=True):
+            p.copy_(v)
+    nets = [("dense", 0.0, [torch.ones_like(w) for w in theta0[0::2]], theta0)]
+    for m in config.methods:
+        scores = pai_scores(model, data, m)
+        for s in config.sparsities:
+            if m == "random":  # the same density in every layer
+                counts = [max(1, round((1 - s) * sc.numel())) for sc in scores]
+                masks = random_masks([sc.shape for sc in scores], counts, generator(seed, "pai", round(s * 1e6)))
+            else:
+                masks = global_masks(scores, 1 - s)
+            start = [p.clone() for p in theta0]
+            for i, mk in enumerate(masks):  # survivors scaled by 1/sqrt(density): the dense net's signal scale
+                start[2 * i] = start[2 * i] * mk / math.sqrt(max(float(mk.mean()), 1e-12))
+            nets.append((m, s, masks, start))
+    return nets
+
+
+def prune_at_init(config: PruneAtInitConfig, *, callback: Callback = None) -> pd.DataFrame:
     """Prune once at initialisation, then train the sparse net with the lottery-ticket training recipe.
 
     SNIP, GraSP and magnitude rank all weights together (global top-k, so layers can end up with very different
     densities, and magnitude can empty a whole layer); ``"random"`` keeps the same fraction of every layer. Every
     sparse net starts from the lottery-ticket ``theta_0`` with each layer's surviving weights scaled by
     ``1/sqrt(density_l)``, so all methods start with the dense net's signal scale and differ only in *which*
-    weights they keep. The dense net is trained once per seed as a reference (``method == "dense"``).
+    weights they keep. The dense net is trained once per seed as a reference (``method == "dense"``). All nets of
+    all seeds train as one batched model; the nets of a seed share its data order.
 
     Parameters
     ----------
-    config : LotteryConfig
-        Data, network, training recipe and seeds (``rounds``, prune rates and ``rewind_step`` are unused).
-    method : str or sequence of str
-        One or several of ``PAI_METHODS``.
-    sparsities : sequence of float
-        Fractions of the weights removed, each in (0, 1).
+    config : PruneAtInitConfig
+        Data, network, training recipe, seeds, ``methods`` (from ``PAI_METHODS``) and ``sparsities`` (fractions
+        of the weights removed, each in (0, 1)).
     callback : callable, optional
-        Called every epoch with ``{"progress"}`` and after every trained network with the new row.
+        Called every epoch with ``{"progress"}`` and at the end with every row.
 
     Returns
     -------
@@ -109,54 +152,32 @@ def prune_at_init(
     Lee, Ajanthan & Torr, "SNIP", ICLR 2019; Wang, Zhang & Grosse, "Picking winning tickets before training by
     preserving gradient flow", ICLR 2020.
     """
-    check_lottery_config(config)
-    methods = [method] if isinstance(method, str) else list(method)
-    if not methods:
-        raise ValueError("`method` must name at least one of " + ", ".join(PAI_METHODS) + ". Got [] instead.")
-    for m in methods:
-        check_choice(m, "method", PAI_METHODS)
-    sparsities = [
-        check_real(s, "sparsities", low=0.0, high=1.0, low_inclusive=False, high_inclusive=False) for s in sparsities
-    ]
-    if not sparsities:
-        raise ValueError("`sparsities` must list at least one fraction in (0, 1). Got [] instead.")
-    device = resolve_device(config.device)
-    data = load_data(config, device)
+    check_pai_config(config)
+    data = load_data(config, resolve_device(config.device))
     seeds = [config.seed + i for i in range(config.n_seeds)]
-    total = len(seeds) * (1 + len(methods) * len(sparsities))
-    state, on_epoch = progress_hook(callback, total, config.epochs)
     if callback is not None:
         callback({"progress": 0.0})
-    rows = []
-    for seed in seeds:
-        model = make_mlp(config.sizes).to(device)
-        theta0 = clone_params(init_default_(model, generator(seed, "init")))  # the same theta_0 as lottery_ticket
-        jobs = [("dense", 0.0, [torch.ones_like(layer.weight) for layer in linears(model)], None)]
-        for m in methods:
-            scores = pai_scores(model, data, m)
-            for s in sparsities:
-                if m == "random":  # the same density in every layer
-                    counts = [max(1, round((1 - s) * sc.numel())) for sc in scores]
-                    masks = random_masks([sc.shape for sc in scores], counts, generator(seed, "pai", round(s * 1e6)))
-                else:
-                    masks = global_masks(scores, 1 - s)
-                jobs.append((m, s, masks, [1 / math.sqrt(max(float(mk.mean()), 1e-12)) for mk in masks]))
-        for m, s, masks, scale in jobs:
-            load_masked(model, theta0, masks, scale)
-            res = train_masked(model, masks, data, config, generator(seed, "pai_order"), on_epoch=on_epoch)
-            state["done"] += 1
-            row = {
-                "method": m,
-                "sparsity": s,
-                "keep_fraction": 1.0 - s,
-                "min_layer_keep": float(min(mk.mean() for mk in masks)),
-                "test_acc": res.test_acc,
-                "best_epoch": res.best_epoch,
-                "seed": seed,
-            }
-            rows.append(row)
+    rows: list[dict] = []
+    for k, seed in enumerate(seeds):  # one batched model per seed, so the seed band grows as seeds finish
+        nets = _pai_nets(config, data, seed)
+
+        def on_epoch(epoch: int, k: int = k) -> None:
             if callback is not None:
-                callback({**row, "progress": state["done"] / total})
+                callback({"progress": (k + epoch / config.epochs) / len(seeds)})
+
+        res = train_batch(
+            stack([n[3] for n in nets]), stack_masks([n[2] for n in nets]), data, recipe(config),
+            [generator(seed, "pai_order")], [0] * len(nets), on_epoch=on_epoch,
+        )  # fmt: skip
+        new = [
+            {"method": m, "sparsity": s, "keep_fraction": 1.0 - s, "min_layer_keep": float(min(x.mean() for x in mk)),
+             "test_acc": res.test_acc[j], "best_epoch": res.best_epoch[j], "seed": seed}
+            for j, (m, s, mk, _) in enumerate(nets)
+        ]  # fmt: skip
+        rows += new
+        if callback is not None:
+            for row in new:
+                callback({**row, "progress": (k + 1) / len(seeds)})
     return pd.DataFrame(rows)
 
 
@@ -233,13 +254,37 @@ def train_cosine(
     return evaluate(model, data.x_test, data.y_test)[1]
 
 
-def supermask_run(
-    config: SupermaskConfig,
-    *,
-    widths: Sequence[int] = (4, 8, 16, 32, 64),
-    keep_fraction: float = 0.5,
-    callback: Callback = None,
-) -> pd.DataFrame:
+@dataclass(frozen=True)
+class SupermaskRunConfig(SupermaskConfig):
+    """Settings of a strong-ticket width sweep: the edge-popup recipe plus the widths and the kept fraction."""
+
+    widths: tuple[int, ...] = (4, 8, 16, 32, 64)  # from chance-level supermasks to ones that match training
+    keep_fraction: float = 0.5  # edge-popup's best k: the most subnetworks to choose from
+
+
+def check_supermask_config(config: SupermaskRunConfig) -> SupermaskRunConfig:
+    """Validate a :class:`SupermaskRunConfig`; raise ``ValueError``/``TypeError`` naming the field to fix."""
+    if not isinstance(config, SupermaskRunConfig):
+        raise TypeError(f"`config` must be a SupermaskRunConfig. Got {type(config).__name__} instead.")
+    check_int(config.n_train, "n_train", low=100, high=1697)
+    check_int(config.depth, "depth", low=1, high=6)
+    check_int(config.epochs, "epochs", low=1, high=500)
+    check_int(config.batch_size, "batch_size", low=1, high=config.n_train)
+    check_real(config.lr, "lr", low=0.0, high=10.0, low_inclusive=False)
+    check_real(config.momentum, "momentum", low=0.0, high=1.0, high_inclusive=False)
+    check_real(config.weight_decay, "weight_decay", low=0.0, high=1.0)
+    check_int(config.seed, "seed", low=0)
+    check_int(config.n_seeds, "n_seeds", low=1, high=10)
+    if not config.widths:
+        raise ValueError("`widths` must list at least one hidden width. Got () instead.")
+    for w in config.widths:
+        check_int(w, "widths", low=1, high=1024)
+    check_real(config.keep_fraction, "keep_fraction", low=0.0, high=1.0, low_inclusive=False)
+    resolve_device(config.device)
+    return config
+
+
+def supermask_run(config: SupermaskRunConfig, *, callback: Callback = None) -> pd.DataFrame:
     """Strong lottery tickets: test accuracy against width when no weight is ever trained.
 
     For each width, edge-popup learns which ``keep_fraction`` of the frozen random edges to use
@@ -248,12 +293,9 @@ def supermask_run(
 
     Parameters
     ----------
-    config : SupermaskConfig
-        Data, depth, optimiser and seeds.
-    widths : sequence of int
-        Hidden widths ``w`` of the 64-w-w-10 nets, each in [1, 1024].
-    keep_fraction : float
-        Fraction ``k`` of edges the supermask keeps in every layer, in (0, 1].
+    config : SupermaskRunConfig
+        Data, depth, optimiser, seeds, ``widths`` (hidden widths ``w`` of the 64-w-w-10 nets, each in [1, 1024])
+        and ``keep_fraction`` (fraction ``k`` of edges the supermask keeps in every layer, in (0, 1]).
     callback : callable, optional
         Called every epoch with ``{"progress"}`` and after every trained net with the new row.
 
@@ -268,57 +310,61 @@ def supermask_run(
     Ramanujan, Wortsman, Kembhavi, Farhadi & Rastegari, "What's hidden in a randomly weighted neural network?",
     CVPR 2020; Zhou, Lan, Liu & Yosinski, "Deconstructing lottery tickets", NeurIPS 2019.
     """
-    if not isinstance(config, SupermaskConfig):
-        raise TypeError(f"`config` must be a SupermaskConfig. Got {type(config).__name__} instead.")
-    check_int(config.n_train, "n_train", low=100, high=1697)
-    check_int(config.depth, "depth", low=1, high=6)
-    check_int(config.epochs, "epochs", low=1, high=500)
-    check_int(config.batch_size, "batch_size", low=1, high=config.n_train)
-    check_real(config.lr, "lr", low=0.0, high=10.0, low_inclusive=False)
-    check_real(config.momentum, "momentum", low=0.0, high=1.0, high_inclusive=False)
-    check_real(config.weight_decay, "weight_decay", low=0.0, high=1.0)
-    check_int(config.seed, "seed", low=0)
-    check_int(config.n_seeds, "n_seeds", low=1, high=10)
-    widths = [check_int(w, "widths", low=1, high=1024) for w in widths]
-    if not widths:
-        raise ValueError("`widths` must list at least one hidden width. Got [] instead.")
-    keep_fraction = check_real(keep_fraction, "keep_fraction", low=0.0, high=1.0, low_inclusive=False)
-    device = resolve_device(config.device)
-    split = digits_split(n_train=config.n_train, seed=config.seed)
-    data = TensorData(*as_tensors(split.x_train, split.y_train, split.x_test, split.y_test, device=device))
+    check_supermask_config(config)
+    widths = sorted(config.widths)
+    data = load_data(LotteryConfig(n_train=config.n_train, seed=config.seed), resolve_device(config.device))
     seeds = [config.seed + i for i in range(config.n_seeds)]
     total = 2 * len(seeds) * len(widths)
-    state, on_epoch = progress_hook(callback, total, config.epochs)
     if callback is not None:
         callback({"progress": 0.0})
     rows = []
     for seed in seeds:
         for width in widths:
             for variant in ("supermask", "trained"):
+                done = len(rows)
                 if variant == "supermask":
-                    model = supermask_net(width, config.depth, keep_fraction, generator(seed, width, "supermask"))
+                    gen = generator(seed, width, "supermask")
+                    model = supermask_net(width, config.depth, config.keep_fraction, gen)
                 else:
-                    model = init_default_(
-                        make_mlp([64, *([width] * config.depth), 10], bias=False), generator(seed, width, "trained")
-                    )
-                acc = train_cosine(model.to(device), data, config, generator(seed, width, "order"), on_epoch)
-                state["done"] += 1
+                    model = make_mlp([64, *([width] * config.depth), 10], bias=False)
+                    init_default_(model, generator(seed, width, "trained"))
+
+                def on_epoch(epoch: int, done: int = done) -> None:
+                    if callback is not None:
+                        callback({"progress": (done + epoch / config.epochs) / total})
+
+                order = generator(seed, width, "order")
+                acc = train_cosine(model.to(data.x_train.device), data, config, order, on_epoch)
                 row = {"width": width, "variant": variant, "test_acc": acc, "seed": seed}
                 rows.append(row)
                 if callback is not None:
-                    callback({**row, "progress": state["done"] / total})
+                    callback({**row, "progress": len(rows) / total})
     return pd.DataFrame(rows)
 
 
-def pai_summary(results: pd.DataFrame) -> dict:
+@dataclass(frozen=True)
+class PaiSummary:
+    """Numbers the page quotes from a :func:`prune_at_init` result (accuracies are means over seeds, in [0, 1])."""
+
+    dense_acc: float  # the unpruned reference
+    sparsest: float  # the smallest kept fraction
+    at_sparsest: dict[str, float]  # method -> accuracy at the sparsest point, best first
+    best: str  # the best method there
+    collapsed: dict[str, float]  # method -> largest kept fraction at which some layer lost every weight
+
+
+def pai_summary(results: pd.DataFrame) -> PaiSummary:
     """Numbers the page quotes from a :func:`prune_at_init` result (accuracies are means over seeds, in [0, 1]).
 
     Returns
     -------
-    dict
-        ``dense_acc``; ``sparsest`` (the smallest keep fraction); ``at_sparsest`` (method -> accuracy there,
-        best first); ``best`` (the best method there); ``collapsed`` (method -> largest keep fraction at which some
-        layer lost every weight, only for methods where that happened).
+    PaiSummary
+        ``collapsed`` lists only the methods where some layer lost every weight.
+
+    Warns
+    -----
+    UserWarning
+        When the dense net is below 90% test accuracy (too few epochs).
     """
     if not {"method", "keep_fraction", "test_acc", "min_layer_keep"} <= set(getattr(results, "columns", [])):
         raise ValueError("`results` must be a prune_at_init DataFrame (method, keep_fraction, test_acc, ...).")
@@ -333,23 +379,32 @@ def pai_summary(results: pd.DataFrame) -> dict:
         warnings.warn(
             f"The dense network reached only {dense:.1%} test accuracy: increase the epochs per training.", stacklevel=2
         )
-    return {
-        "dense_acc": dense,
-        "sparsest": sparsest,
-        "at_sparsest": {str(k): float(v) for k, v in at.items()},
-        "best": str(at.idxmax()),
-        "collapsed": {str(k): float(v) for k, v in empty.items()},
-    }
+    return PaiSummary(
+        dense_acc=dense,
+        sparsest=sparsest,
+        at_sparsest={str(k): float(v) for k, v in at.items()},
+        best=str(at.idxmax()),
+        collapsed={str(k): float(v) for k, v in empty.items()},
+    )
 
 
-def supermask_summary(results: pd.DataFrame, *, gap: float = 0.02) -> dict:
+@dataclass(frozen=True)
+class SupermaskSummary:
+    """Numbers the page quotes from a :func:`supermask_run` result (means over seeds, accuracies in [0, 1])."""
+
+    acc: dict[str, dict[int, float]]  # variant -> {width: accuracy}
+    widest: int
+    narrowest: int
+    match_width: int | None  # smallest width from which the supermask stays within `gap` of training (None: never)
+
+
+def supermask_summary(results: pd.DataFrame, *, gap: float = 0.02) -> SupermaskSummary:
     """Numbers the page quotes from a :func:`supermask_run` result (means over seeds, accuracies in [0, 1]).
 
     Returns
     -------
-    dict
-        ``acc`` (variant -> {width: accuracy}); ``widest`` and ``narrowest`` widths; ``match_width``: the smallest
-        width from which the supermask stays within ``gap`` of trained weights (None if it never does).
+    SupermaskSummary
+        ``match_width`` is the smallest width from which the supermask stays within ``gap`` of trained weights.
     """
     gap = check_real(gap, "gap", low=0.0, high=1.0)
     if not {"width", "variant", "test_acc"} <= set(getattr(results, "columns", [])) or results.empty:
@@ -358,9 +413,9 @@ def supermask_summary(results: pd.DataFrame, *, gap: float = 0.02) -> dict:
     close = (acc["supermask"] >= acc["trained"] - gap - 1e-9).to_numpy()
     sustained = np.flip(np.logical_and.accumulate(np.flip(close)))
     match = next((int(w) for w, ok in zip(acc.index, sustained, strict=True) if ok), None)
-    return {
-        "acc": {str(v): {int(w): float(a) for w, a in acc[v].items()} for v in acc.columns},
-        "widest": int(acc.index.max()),
-        "narrowest": int(acc.index.min()),
-        "match_width": match,
-    }
+    return SupermaskSummary(
+        acc={str(v): {int(w): float(a) for w, a in acc[v].items()} for v in acc.columns},
+        widest=int(acc.index.max()),
+        narrowest=int(acc.index.min()),
+        match_width=match,
+    )

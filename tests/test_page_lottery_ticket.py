@@ -8,7 +8,7 @@ from streamlit.testing.v1 import AppTest
 from tests.apptest_helpers import assert_clean, open_page, widget
 
 pytestmark = pytest.mark.filterwarnings("ignore:The dense network reached only")  # 1-epoch runs are meant to be weak
-TINY = {"lt_rounds": "1", "lt_epochs": "1", "lt_net": "64-100-50-10"}
+TINY = {"lt_rounds": "2", "lt_epochs": "1", "lt_net": "64-100-50-10", "lt_seeds": "2"}
 
 
 def _charts(at: AppTest) -> list:
@@ -28,13 +28,24 @@ def test_tiny_deep_link_renders_the_ticket_chart_and_notice(imp_page: AppTest) -
     assert_clean(imp_page)
     assert len(_charts(imp_page)) >= 1
     (notice,) = _notices(imp_page)
-    assert "Dense net:" in notice and "%" in notice
+    assert "Dense net:" in notice and "chance is 10%" in notice
     assert any("Caveat" in w.value for w in imp_page.warning)
+    caption = " ".join(c.value for c in imp_page.caption)
+    assert "40% of every hidden layer" in caption and "Frankle & Carbin prune 20%" in caption
+
+
+def test_the_sidebar_defaults_are_the_fast_schedule_with_a_seed_band() -> None:
+    # the sidebar of the (cheap) strong-tickets part, so that the long default IMP run does not start
+    at = open_page("lottery_ticket", {"lt_part": "Strong tickets", "lt_widths": "2", "lt_sm_epochs": "5"})
+    assert widget(at, "lt_rounds").value == 9 and widget(at, "lt_rate").value == 40
+    assert widget(at, "lt_seeds").value == 3 and widget(at, "lt_epochs").value == 5
 
 
 def test_deep_link_sets_the_controls(imp_page: AppTest) -> None:
-    assert widget(imp_page, "lt_rounds").value == 1
+    assert widget(imp_page, "lt_rounds").value == 2
     assert widget(imp_page, "lt_epochs").value == 1
+    assert widget(imp_page, "lt_seeds").value == 2
+    assert widget(imp_page, "lt_rate").value == 40  # the default schedule
     assert widget(imp_page, "lt_net").value == "64-100-50-10"
     assert widget(imp_page, "lt_part").value == "Winning tickets"
 
@@ -58,7 +69,8 @@ def test_pruning_at_init_part_from_a_deep_link() -> None:
 
 
 def test_strong_tickets_part_and_a_bad_input_message() -> None:
-    at = open_page("lottery_ticket", {"lt_part": "Strong tickets", "lt_widths": "4", "lt_epochs": "1"})
+    params = {"lt_part": "Strong tickets", "lt_widths": "4", "lt_sm_epochs": "5", "lt_seeds": "1"}
+    at = open_page("lottery_ticket", params)
     assert_clean(at)
     assert widget(at, "lt_widths").value == [4]
     assert len(_charts(at)) >= 1 and "At width 4" in _notices(at)[0]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import FrozenInstanceError, replace
 
 import pandas as pd
 import pytest
@@ -10,9 +11,14 @@ import torch
 from torch import nn
 
 from core import pruning
-from core.pruning import LotteryConfig, TensorData
+from core.lottery_ticket_nets import TensorData, generator
+from core.pruning import LotteryConfig
 from core.supermask import (
+    PaiSummary,
+    PruneAtInitConfig,
     SupermaskConfig,
+    SupermaskRunConfig,
+    SupermaskSummary,
     global_masks,
     pai_scores,
     pai_summary,
@@ -22,10 +28,11 @@ from core.supermask import (
     supermask_summary,
     train_cosine,
 )
+from core.training import init_default_, make_mlp
 
 pytestmark = pytest.mark.filterwarnings("ignore:The dense network reached only")  # 1-epoch nets are meant to be weak
-TINY = LotteryConfig(sizes=(64, 24, 16, 10), n_train=300, epochs=1, batch_size=30)
-TINY_SM = SupermaskConfig(n_train=300, epochs=1, batch_size=30)
+TINY = PruneAtInitConfig(sizes=(64, 24, 16, 10), n_train=300, epochs=1, batch_size=30, n_seeds=1)
+TINY_SM = SupermaskRunConfig(n_train=300, epochs=1, batch_size=30)
 
 
 def _toy(n: int = 40, d: int = 4, c: int = 3, seed: int = 0) -> TensorData:
@@ -39,7 +46,7 @@ def _toy(n: int = 40, d: int = 4, c: int = 3, seed: int = 0) -> TensorData:
 
 @pytest.mark.parametrize("method", ["snip", "grasp", "magnitude", "random"])
 def test_scores_have_one_tensor_per_weight_matrix(method: str) -> None:
-    model = pruning.init_default_(pruning.make_mlp((4, 5, 3)), pruning.generator(0, "init"))
+    model = init_default_(make_mlp((4, 5, 3)), generator(0, "init"))
     scores = pai_scores(model, _toy(), method)
     assert [s.shape for s in scores] == [torch.Size((5, 4)), torch.Size((3, 5))]
     assert all(bool(torch.isfinite(s).all()) for s in scores)
@@ -47,9 +54,9 @@ def test_scores_have_one_tensor_per_weight_matrix(method: str) -> None:
 
 def test_snip_matches_the_closed_form_gradient_of_softmax_regression() -> None:
     data = _toy(n=50, d=4, c=3)
-    model = pruning.init_default_(pruning.make_mlp((4, 3)), pruning.generator(1, "init"))
+    model = init_default_(make_mlp((4, 3)), generator(1, "init"))
     (score,) = pai_scores(model, data, "snip")
-    layer = pruning.linears(model)[0]
+    layer = next(m for m in model if isinstance(m, nn.Linear))
     with torch.no_grad():
         p = torch.softmax(model(data.x_train), dim=1)  # (n, C)
         y = nn.functional.one_hot(data.y_train, 3).float()
@@ -59,7 +66,7 @@ def test_snip_matches_the_closed_form_gradient_of_softmax_regression() -> None:
 
 def test_grasp_is_weight_times_the_exact_hessian_gradient_product() -> None:
     data = _toy(n=30, d=4, c=3)
-    model = pruning.init_default_(pruning.make_mlp((4, 5, 3)), pruning.generator(2, "init"))
+    model = init_default_(make_mlp((4, 5, 3)), generator(2, "init"))
     w1, b1, w2, b2 = (p.detach().clone() for p in model.parameters())
 
     def loss(flat: torch.Tensor) -> torch.Tensor:
@@ -85,7 +92,7 @@ def test_global_magnitude_at_default_init_empties_the_widest_fan_in_layer() -> N
     # Default init is U(+-1/sqrt(fan_in)): the 300->100 layer has the smallest weights (|w| < 0.058), and the
     # 64->300 layer alone has 19200 * (1 - 0.058/0.125) = 10300 weights above that bound, more than the
     # 5020 kept at 10%, so global magnitude pruning keeps none of the 300->100 layer.
-    model = pruning.init_default_(pruning.make_mlp((64, 300, 100, 10)), pruning.generator(0, "init"))
+    model = init_default_(make_mlp((64, 300, 100, 10)), generator(0, "init"))
     masks = global_masks(pai_scores(model, _toy(d=64, c=10), "magnitude"), 0.1)
     assert int(masks[1].sum()) == 0
     assert sum(int(m.sum()) for m in masks) == round(0.1 * 50200)
@@ -96,7 +103,8 @@ def test_global_magnitude_at_default_init_empties_the_widest_fan_in_layer() -> N
 
 def test_prune_at_init_table_and_kept_fractions() -> None:
     records: list[dict] = []
-    df = prune_at_init(TINY, method=("snip", "grasp", "random"), sparsities=(0.5, 0.9), callback=records.append)
+    config = replace(TINY, methods=("snip", "grasp", "random"), sparsities=(0.5, 0.9))
+    df = prune_at_init(config, callback=records.append)
     assert set(df.columns) >= {"method", "sparsity", "keep_fraction", "min_layer_keep", "test_acc", "seed"}
     assert len(df) == 1 + 3 * 2 and df["method"].iloc[0] == "dense"
     assert df["keep_fraction"].tolist() == pytest.approx([1.0] + [0.5, 0.1] * 3)
@@ -104,11 +112,13 @@ def test_prune_at_init_table_and_kept_fractions() -> None:
     assert rand["min_layer_keep"].tolist() == pytest.approx([0.5, 0.1], abs=0.01)  # same density in every layer
     assert df["test_acc"].between(0, 1).all()
     assert records[-1]["progress"] == pytest.approx(1.0)
-    pd.testing.assert_frame_equal(prune_at_init(TINY, method=("snip", "grasp", "random"), sparsities=(0.5, 0.9)), df)
+    pd.testing.assert_frame_equal(prune_at_init(config), df)
+    rows = [rec for rec in records if "method" in rec]
+    assert len(rows) == len(df) and all(0 <= rec["progress"] <= 1 for rec in records)
 
 
 def test_prune_at_init_accepts_a_single_method() -> None:
-    df = prune_at_init(TINY, method="magnitude", sparsities=[0.8])
+    df = prune_at_init(replace(TINY, methods=("magnitude",), sparsities=(0.8,)))
     assert df["method"].tolist() == ["dense", "magnitude"]
 
 
@@ -116,7 +126,7 @@ def test_prune_at_init_accepts_a_single_method() -> None:
 
 
 def test_supermask_layer_masks_exactly_k_edges_and_gradient_is_straight_through_on_abs_score() -> None:
-    net = supermask_net(6, 1, 0.5, pruning.generator(0, "sm"))
+    net = supermask_net(6, 1, 0.5, generator(0, "sm"))
     layer = net[0]
     mask = layer.mask()
     assert int(mask.detach().sum()) == round(0.5 * 6 * 64) and set(mask.detach().unique().tolist()) <= {0.0, 1.0}
@@ -131,27 +141,27 @@ def test_supermask_layer_masks_exactly_k_edges_and_gradient_is_straight_through_
 
 
 def test_supermask_training_leaves_every_weight_unchanged() -> None:
-    net = supermask_net(16, 2, 0.5, pruning.generator(0, "sm"))
+    net = supermask_net(16, 2, 0.5, generator(0, "sm"))
     weights = [m.weight.clone() for m in net if hasattr(m, "scores")]
     scores = [m.scores.detach().clone() for m in net if hasattr(m, "scores")]
     assert all(not w.requires_grad for w in weights) and not any(n == "weight" for n, _ in net.named_parameters())
     data = pruning.load_data(LotteryConfig(n_train=300), torch.device("cpu"))
-    train_cosine(net, data, TINY_SM, pruning.generator(0, "order"), lambda epoch: None)
+    train_cosine(net, data, TINY_SM, generator(0, "order"), lambda epoch: None)
     layers = [m for m in net if hasattr(m, "scores")]
     assert all(torch.equal(m.weight, w) for m, w in zip(layers, weights, strict=True))
     assert not any(torch.equal(m.scores, s) for m, s in zip(layers, scores, strict=True))
 
 
 def test_signed_constant_weights_have_the_kaiming_magnitude() -> None:
-    net = supermask_net(10, 1, 0.25, pruning.generator(3, "sm"))
+    net = supermask_net(10, 1, 0.25, generator(3, "sm"))
     first = net[0].weight
     assert torch.allclose(first.abs(), torch.full_like(first, math.sqrt(2 / 64) / math.sqrt(0.25)))
     assert 0.3 < float((first > 0).float().mean()) < 0.7
 
 
 def test_supermask_run_table_learns_without_training_weights() -> None:
-    config = SupermaskConfig(n_train=600, epochs=3, batch_size=30)
-    df = supermask_run(config, widths=(32,), keep_fraction=0.5)
+    config = SupermaskRunConfig(n_train=600, epochs=3, batch_size=30)
+    df = supermask_run(replace(config, widths=(32,), keep_fraction=0.5))
     assert df.columns.tolist() == ["width", "variant", "test_acc", "seed"]
     assert df["variant"].tolist() == ["supermask", "trained"]
     assert df.set_index("variant").loc["supermask", "test_acc"] > 0.5  # chance is 0.1
@@ -159,8 +169,8 @@ def test_supermask_run_table_learns_without_training_weights() -> None:
 
 def test_supermask_run_is_deterministic_and_reports_progress() -> None:
     records: list[dict] = []
-    a = supermask_run(TINY_SM, widths=(4, 8), keep_fraction=0.5, callback=records.append)
-    b = supermask_run(TINY_SM, widths=(4, 8), keep_fraction=0.5)
+    a = supermask_run(replace(TINY_SM, widths=(8, 4)), callback=records.append)
+    b = supermask_run(replace(TINY_SM, widths=(4, 8)))
     pd.testing.assert_frame_equal(a, b)
     assert len(a) == 4 and records[-1]["progress"] == pytest.approx(1.0)
 
@@ -178,8 +188,12 @@ def test_pai_summary_reports_the_sparsest_point_and_collapsed_layers() -> None:
         }
     )
     s = pai_summary(df)
-    assert s["sparsest"] == 0.01 and s["best"] == "snip" and s["at_sparsest"] == {"magnitude": 0.1, "snip": 0.7}
-    assert s["collapsed"] == {"magnitude": 0.1} and s["dense_acc"] == 0.97
+    assert isinstance(s, PaiSummary)
+    assert s.sparsest == 0.01 and s.best == "snip" and s.at_sparsest == {"snip": 0.7, "magnitude": 0.1}
+    assert list(s.at_sparsest) == ["snip", "magnitude"]  # best first
+    assert s.collapsed == {"magnitude": 0.1} and s.dense_acc == 0.97
+    with pytest.raises(FrozenInstanceError):
+        s.best = "magnitude"  # type: ignore[misc]
 
 
 def test_supermask_summary_finds_the_matching_width() -> None:
@@ -191,29 +205,32 @@ def test_supermask_summary_finds_the_matching_width() -> None:
         }
     )
     s = supermask_summary(df)
-    assert s["match_width"] == 64 and s["narrowest"] == 4 and s["widest"] == 64
-    assert supermask_summary(df, gap=0.05)["match_width"] == 16
+    assert isinstance(s, SupermaskSummary) and s.acc["supermask"][16] == 0.93
+    assert s.match_width == 64 and s.narrowest == 4 and s.widest == 64
+    assert supermask_summary(df, gap=0.05).match_width == 16
 
 
 # --- bad input -------------------------------------------------------------------------------------------------------
 
 
 def test_bad_input_messages() -> None:
-    with pytest.raises(ValueError, match="`method` must be one of 'snip'"):
-        prune_at_init(TINY, method="obd", sparsities=(0.5,))
-    with pytest.raises(ValueError, match="`method` must name at least one"):
-        prune_at_init(TINY, method=(), sparsities=(0.5,))
+    with pytest.raises(ValueError, match="`methods` must be one of 'snip'"):
+        prune_at_init(replace(TINY, methods=("obd",)))
+    with pytest.raises(ValueError, match="`methods` must name at least one"):
+        prune_at_init(replace(TINY, methods=()))
     with pytest.raises(ValueError, match=r"`sparsities` must be < 1\.0"):
-        prune_at_init(TINY, sparsities=(1.0,))
+        prune_at_init(replace(TINY, sparsities=(1.0,)))
     with pytest.raises(ValueError, match="`sparsities` must list at least one"):
-        prune_at_init(TINY, sparsities=())
+        prune_at_init(replace(TINY, sparsities=()))
     with pytest.raises(ValueError, match="`widths` must list at least one"):
-        supermask_run(TINY_SM, widths=())
+        supermask_run(replace(TINY_SM, widths=()))
     with pytest.raises(ValueError, match="`widths` must be >= 1"):
-        supermask_run(TINY_SM, widths=(0,))
+        supermask_run(replace(TINY_SM, widths=(0,)))
     with pytest.raises(ValueError, match="`keep_fraction` must be > 0"):
-        supermask_run(TINY_SM, keep_fraction=0.0)
-    with pytest.raises(TypeError, match="`config` must be a SupermaskConfig"):
-        supermask_run(TINY)  # type: ignore[arg-type]
+        supermask_run(replace(TINY_SM, keep_fraction=0.0))
+    with pytest.raises(TypeError, match="`config` must be a SupermaskRunConfig"):
+        supermask_run(SupermaskConfig())  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="`config` must be a PruneAtInitConfig"):
+        prune_at_init(LotteryConfig())  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="`results` must be a prune_at_init DataFrame"):
         pai_summary(pd.DataFrame({"x": [1]}))

@@ -1,6 +1,7 @@
 """Charts of the lottery-ticket page: accuracy against remaining weights, pruning at init, supermask widths.
 
-DataFrame in, ``alt.Chart`` out. Seeds are averaged into a line with a min-max band when there are several.
+DataFrame in, ``alt.Chart`` out. Seeds are averaged into a line with a min-max band when there are several; accuracy
+axes run from chance (10%) to 100%.
 Remaining fractions are on a log axis drawn right-to-left (100% at the left), so pruning goes rightward.
 """
 
@@ -13,6 +14,7 @@ from ui.charts import HEIGHT, color_scale
 
 VARIANT_LABELS = {"rewind": "winning ticket (rewind)", "reinit": "same mask, re-init", "random_prune": "random mask"}
 METHOD_ORDER = ["snip", "grasp", "magnitude", "random"]
+CHANCE = 0.1  # ten digit classes: the y axes start at chance, so a collapse to guessing shows as one
 
 
 def _seed_band(df: pd.DataFrame, x: str, series: str) -> pd.DataFrame:
@@ -38,7 +40,12 @@ def _accuracy_lines(
     agg = _seed_band(df, x, series)
     colors = color_scale(domain)
     legend = alt.Legend(orient="top")
-    y = alt.Y("test_acc:Q", title="test accuracy", scale=alt.Scale(zero=False), axis=alt.Axis(format=".1~%"))
+    y = alt.Y(
+        "test_acc:Q",
+        title="test accuracy (axis from chance, 10%)",
+        scale=alt.Scale(domain=[CHANCE, 1.0], clamp=True),
+        axis=alt.Axis(format=".0%"),
+    )
     tooltip = [
         alt.Tooltip(f"{series}:N", title=series_title),
         alt.Tooltip(f"{x}:Q", format=".3~"),

@@ -1,0 +1,114 @@
+"""Copy of the lottery-ticket page: the explanations and the "what to notice" sentences built from a run's numbers.
+
+No streamlit here: functions return Markdown strings that the page shows, so the page file stays a thin view.
+"""
+
+from __future__ import annotations
+
+from core.pruning import TicketSummary
+from core.supermask import PaiSummary, SupermaskSummary
+
+pct = "{:.1%}".format
+
+INTRO = (
+    "A dense network hides a small subnetwork that, trained from the *same* starting weights, learns as well as the "
+    "whole net. Iterative magnitude pruning finds it: train, cut the smallest weights of every layer, rewind the "
+    "survivors to their initial values, repeat (here a 64-300-100-10 net on scikit-learn's 8x8 digits). The mask "
+    "alone is not the ticket: with fresh random weights, or a random mask of the same size, accuracy falls off."
+)
+FORMULA = (
+    r"m^{(r)}_\ell = \mathrm{top}_{(1-p_\ell)^r}\big|\theta^{(r-1)}_{T,\ell}\big|,\qquad "
+    r"\theta^{(r)}_{\mathrm{start}} = m^{(r)} \odot \theta_k"
+)
+IMP = (
+    "Each round prunes the trained **winning ticket** and trains three nets with the new sparsity: the ticket "
+    "rewound to its starting weights, **the same mask with fresh random weights** (default init, as Frankle & "
+    "Carbin), and **a random mask** with the same count per layer (fresh weights scaled by 1/√density, a fairer "
+    "baseline). All nets of a round train side by side as one batched model; the chart grows as rounds finish."
+)
+PAI = (
+    "Score every weight of the untrained net once, keep the top fraction over all layers and train: **SNIP** keeps "
+    "large |gradient x weight|, **GraSP** keeps the weights whose removal would shrink the gradient norm most "
+    "(score w ⊙ Hg; Wang et al. remove the top of −w ⊙ Hg), **magnitude** keeps large |w|, **random** keeps the "
+    "same fraction in every layer. Every sparse net starts at the dense net's signal scale (survivors scaled by "
+    "1/√density of their layer)."
+)
+STRONG = (
+    "Edge-popup freezes random weights of ±√(2/fan-in) and learns only a score per edge; the forward pass uses the "
+    "top-scoring edges of every layer. No weight ever changes, yet a wide enough random net contains a subnetwork "
+    "that classifies digits. Baseline: the same nets with trained weights, same optimiser and epochs."
+)
+REFERENCES = [
+    "J. Frankle, M. Carbin (2019). The lottery ticket hypothesis: finding sparse, trainable networks. *ICLR*.",
+    "J. Frankle et al. (2020). Linear mode connectivity and the lottery ticket hypothesis. *ICML* (rewinding).",
+    "N. Lee et al. (2019). SNIP: single-shot network pruning based on connection sensitivity. *ICLR*.",
+    "C. Wang et al. (2020). Picking winning tickets before training by preserving gradient flow. *ICLR*.",
+    "J. Frankle et al. (2021). Pruning neural networks at initialization: why are we missing the mark? *ICLR*.",
+    "H. Zhou et al. (2019). Deconstructing lottery tickets: zeros, signs, and the supermask. *NeurIPS*.",
+    "V. Ramanujan et al. (2020). What's hidden in a randomly weighted neural network? *CVPR* (edge-popup).",
+]
+
+
+def schedule(rate: int, rounds: int, end: float, fc_rounds: int) -> str:
+    """How this run's pruning schedule compares with Frankle & Carbin's 20% (hidden) / 10% (output) per round."""
+    if rate == 20:
+        return (
+            f"This is Frankle & Carbin's schedule: 20% of every hidden layer and 10% of the output layer per round; "
+            f"{rounds} rounds leave {pct(end)} of the weights."
+        )
+    return (
+        f"Schedule: {rate}% of every hidden layer and {rate / 2:g}% of the output layer per round, so {rounds} "
+        f"rounds leave {pct(end)} of the weights. Frankle & Carbin prune 20% (10%) per round and would need "
+        f"{fc_rounds} rounds to get there; pruning more per round is faster but can find slightly weaker tickets "
+        "(the 'Frankle & Carbin 2019' preset runs their schedule)."
+    )
+
+
+def ticket_notice(s: TicketSummary) -> str:
+    """The winning-ticket "what to notice" sentence."""
+    last = s.last_acc
+    fall = (
+        f"From round {s.falloff_round} ({pct(s.falloff_fraction)} of the weights left) on, the re-initialised mask "
+        f"stays at least 1 point behind the ticket ({pct(s.reinit_at_falloff)} vs {pct(s.rewind_at_falloff)})."
+        if s.falloff_round is not None
+        else "The re-initialised mask never stays 1 point behind the ticket here: prune further, or see how longer "
+        "training lets fresh weights catch up."
+    )
+    return (
+        f"Dense net: {pct(s.dense_acc)}. {fall} The ticket stays within 1 point of the dense net down to "
+        f"{pct(s.holds_fraction)} of the weights. At {pct(s.last_fraction)}: ticket {pct(last['rewind'])}, "
+        f"re-init {pct(last['reinit'])}, random mask {pct(last['random_prune'])} (chance is 10%)."
+    )
+
+
+def caveat(epochs: int) -> str:
+    """Why part of the ticket's lead over re-initialisation is training speed."""
+    return (
+        "**Caveat.** In a short budget much of the ticket's lead over re-initialisation is training *speed*: sparse "
+        f"nets with fresh weights learn more slowly. This run used {epochs} epochs per training; the "
+        "'3x the epochs' preset shows how much of the gap remains with longer training."
+    )
+
+
+def pai_notice(s: PaiSummary) -> str:
+    """The pruning-at-init "what to notice" sentence."""
+    at = ", ".join(f"{m} {pct(a)}" for m, a in s.at_sparsest.items())
+    collapsed = "".join(f" **{m}** empties a whole layer at {pct(k)} kept or fewer." for m, k in s.collapsed.items())
+    return (
+        f"Keeping {pct(s.sparsest)} of the weights: {at} (dense {pct(s.dense_acc)}).{collapsed} The winning tickets "
+        "of the first part are found by training; these masks are not."
+    )
+
+
+def supermask_notice(s: SupermaskSummary) -> str:
+    """The strong-ticket "what to notice" sentence."""
+    acc, wide, narrow, match = s.acc, s.widest, s.narrowest, s.match_width
+    lines = [
+        f"At width {wide} the supermask reaches {pct(acc['supermask'][wide])} with every weight frozen (trained "
+        f"weights: {pct(acc['trained'][wide])}).",
+        f"At width {narrow}: {pct(acc['supermask'][narrow])} vs {pct(acc['trained'][narrow])}." * (narrow < wide),
+        f"From width {match} on it stays within 2 points of training: wider random nets hide better subnetworks."
+        if match is not None
+        else "It never comes within 2 points of training here; add wider nets.",
+    ]
+    return " ".join(line for line in lines if line)
