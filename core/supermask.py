@@ -31,7 +31,8 @@ from core.lottery_ticket_nets import (
 from core.pruning import LotteryConfig, check_lottery_config, draw_params, load_data, recipe
 from core.training import Callback, evaluate, init_default_, make_mlp, minibatches, resolve_device
 
-PAI_METHODS = ("snip", "grasp", "magnitude", "random")
+PAI_METHODS = ("snip", "grasp", "synflow", "magnitude", "random")
+SYNFLOW_ITERATIONS = 100  # Tanaka et al.'s setting: 100 rounds of scoring, exponential schedule
 
 
 def _linears(model: nn.Module) -> list[nn.Linear]:
@@ -46,9 +47,12 @@ def pai_scores(model: nn.Module, data: TensorData, method: str) -> list[torch.Te
       :math:`\tfrac12\|g\|^2`) and *remove* the weights with the largest :math:`S`: removing them increases the
       gradient norm, or shrinks it least (their Algorithm 1 keeps :math:`S < \tau`). We return :math:`-S = w \odot
       Hg`, so "keep the largest" matches the paper.
+    - ``"synflow"``: one round of SynFlow, :func:`synflow_scores` (data-free; :func:`synflow_masks` iterates it).
     - ``"magnitude"``: :math:`|w|`; ``"random"``: i.i.d. uniform scores (used per layer, see :func:`prune_at_init`).
     """
     weights = [layer.weight for layer in _linears(model)]
+    if method == "synflow":
+        return synflow_scores([w.detach() for w in weights], [torch.ones_like(w) for w in weights])
     if method in ("magnitude", "random"):
         gen = generator(0, "random_scores")
         return [w.detach().abs() if method == "magnitude" else torch.rand(w.shape, generator=gen) for w in weights]
@@ -65,9 +69,58 @@ def pai_scores(model: nn.Module, data: TensorData, method: str) -> list[torch.Te
 def global_masks(scores: Sequence[torch.Tensor], keep_fraction: float) -> Masks:
     """Keep the ``round(keep_fraction * n)`` largest scores over all layers together (global top-k)."""
     flat = torch.cat([s.flatten() for s in scores])  # (n_weights,)
+    k = max(1, round(keep_fraction * flat.numel()))
     keep = torch.zeros_like(flat)
-    keep[torch.topk(flat, max(1, round(keep_fraction * flat.numel()))).indices] = 1.0
+    if k >= flat.numel():
+        keep[:] = 1.0
+    else:  # argpartition finds the top k in linear time (torch.topk with a large k is ~30x slower here)
+        keep[torch.from_numpy(np.argpartition(-flat.numpy(), k - 1)[:k])] = 1.0
     return [m.view_as(s) for m, s in zip(keep.split([s.numel() for s in scores]), scores, strict=True)]
+
+
+def synflow_scores(weights: Sequence[torch.Tensor], masks: Masks) -> list[torch.Tensor]:
+    r"""SynFlow saliencies :math:`|\theta \odot \partial R / \partial \theta|` of the masked weights.
+
+    :math:`R = \mathbf 1^\top |W_L| \cdots |W_1| \mathbf 1` (Tanaka et al. 2020, eq. 6): the net with every weight
+    replaced by its absolute value (pruned ones by 0) and biases left out, fed an all-ones input, so ReLUs pass
+    everything and no data is needed. Computed in float64; the scores of each layer sum to :math:`R` (their
+    conservation law).
+
+    Parameters
+    ----------
+    weights : sequence of Tensor
+        Weight matrices ``(fan_out, fan_in)`` in forward order.
+    masks : list of Tensor
+        ``{0, 1}`` masks of the same shapes.
+    """
+    a = [(w.detach().abs() * m).double() for w, m in zip(weights, masks, strict=True)]  # |W_l| masked, float64
+    right = [torch.ones(a[0].shape[1], dtype=torch.float64)]  # v_l = |W_{l-1}| ... |W_1| 1, (fan_in_l,)
+    for w in a[:-1]:
+        right.append(w @ right[-1])
+    left = [torch.ones(a[-1].shape[0], dtype=torch.float64)]  # u_l = 1^T |W_L| ... |W_{l+1}|, (fan_out_l,)
+    for w in reversed(a[1:]):
+        left.insert(0, left[0] @ w)
+    # dR / d|W_l| = u_l v_l^T, so the saliency of weight (i, j) of layer l is |W_l|_ij u_l[i] v_l[j]
+    return [(w * torch.outer(u, v)).float() for w, u, v in zip(a, left, right, strict=True)]
+
+
+def synflow_masks(
+    weights: Sequence[torch.Tensor], keep_fraction: float, *, iterations: int = SYNFLOW_ITERATIONS
+) -> Masks:
+    """Iterative SynFlow: ``iterations`` rounds of scoring and global pruning on an exponential schedule.
+
+    Round ``k`` keeps the top ``keep_fraction^(k / iterations)`` of all weights by :func:`synflow_scores` of the
+    current mask, so the last round keeps ``keep_fraction``; pruned weights never return. Re-scoring after every
+    round is what avoids layer collapse (Tanaka et al. 2020, Algorithm 1).
+    """
+    check_real(keep_fraction, "keep_fraction", low=0.0, high=1.0, low_inclusive=False)
+    check_int(iterations, "iterations", low=1, high=10_000)
+    masks = [torch.ones_like(w) for w in weights]
+    for k in range(1, iterations + 1):
+        scores = synflow_scores(weights, masks)
+        alive = [torch.where(m > 0, s, torch.full_like(s, -1.0)) for s, m in zip(scores, masks, strict=True)]
+        masks = global_masks(alive, keep_fraction ** (k / iterations))
+    return masks
 
 
 @dataclass(frozen=True)
@@ -78,7 +131,7 @@ class PruneAtInitConfig(LotteryConfig):
     """
 
     methods: tuple[str, ...] = PAI_METHODS  # every scoring rule, so they can be compared at equal sparsity
-    sparsities: tuple[float, ...] = (0.9, 0.95, 0.98, 0.99)  # 10% down to 1% kept: where the methods separate
+    sparsities: tuple[float, ...] = (0.9, 0.95, 0.98, 0.99, 0.999)  # 10% down to 0.1% kept: layers collapse
 
 
 def check_pai_config(config: PruneAtInitConfig) -> PruneAtInitConfig:
@@ -97,36 +150,72 @@ def check_pai_config(config: PruneAtInitConfig) -> PruneAtInitConfig:
     return config
 
 
-def _pai_nets(
-    config: PruneAtInitConfig, data: TensorData, seed: int
-) -> list[tuple[str, float, Masks, list[torch.Tensor]]]:
-    """(method, sparsity, masks, starting parameters) of every net of one seed, the dense reference first."""
+def _pai_masks(config: PruneAtInitConfig, data: TensorData, seed: int) -> tuple[list, list]:
+    """``theta_0`` of ``seed`` and (method, sparsity, masks) for every method and sparsity of ``config``."""
     theta0 = draw_params(config.sizes, generator(seed, "init"))  # the same theta_0 as lottery_ticket
     model = make_mlp(config.sizes)
     with torch.no_grad():
         for p, v in zip(model.parameters(), theta0, strict=True):
             p.copy_(v)
-    nets = [("dense", 0.0, [torch.ones_like(w) for w in theta0[0::2]], theta0)]
+    out = []
     for m in config.methods:
-        scores = pai_scores(model, data, m)
+        scores = pai_scores(model, data, m) if m != "synflow" else None
         for s in config.sparsities:
             if m == "random":  # the same density in every layer
-                counts = [max(1, round((1 - s) * sc.numel())) for sc in scores]
-                masks = random_masks([sc.shape for sc in scores], counts, generator(seed, "pai", round(s * 1e6)))
+                counts = [max(1, round((1 - s) * w.numel())) for w in theta0[0::2]]
+                masks = random_masks([w.shape for w in theta0[0::2]], counts, generator(seed, "pai", round(s * 1e6)))
+            elif m == "synflow":
+                masks = synflow_masks(theta0[0::2], 1 - s)
             else:
                 masks = global_masks(scores, 1 - s)
-            start = [p.clone() for p in theta0]
-            for i, mk in enumerate(masks):  # survivors scaled by 1/sqrt(density): the dense net's signal scale
-                start[2 * i] = start[2 * i] * mk / math.sqrt(max(float(mk.mean()), 1e-12))
-            nets.append((m, s, masks, start))
+            out.append((m, s, masks))
+    return theta0, out
+
+
+def _pai_nets(
+    config: PruneAtInitConfig, data: TensorData, seed: int
+) -> list[tuple[str, float, Masks, list[torch.Tensor]]]:
+    """(method, sparsity, masks, starting parameters) of every net of one seed, the dense reference first."""
+    theta0, chosen = _pai_masks(config, data, seed)
+    nets = [("dense", 0.0, [torch.ones_like(w) for w in theta0[0::2]], theta0)]
+    for m, s, masks in chosen:
+        start = [p.clone() for p in theta0]
+        for i, mk in enumerate(masks):  # survivors scaled by 1/sqrt(density): the dense net's signal scale
+            start[2 * i] = start[2 * i] * mk / math.sqrt(max(float(mk.mean()), 1e-12))
+        nets.append((m, s, masks, start))
     return nets
+
+
+def layer_densities(config: PruneAtInitConfig) -> pd.DataFrame:
+    """The fraction of every layer's weights each method keeps at every sparsity (no training; first seed).
+
+    Global rankings (SNIP, GraSP, magnitude) can empty a whole layer before the others: *layer collapse*, after
+    which the net computes a constant. SynFlow's iterative, data-free scores avoid it (Tanaka et al. 2020).
+
+    Returns
+    -------
+    DataFrame
+        One row per (method, sparsity, layer): ``method``, ``keep_fraction``, ``layer`` (e.g. ``"64-300"``),
+        ``n_weights``, ``kept`` and ``density`` (= kept / n_weights, in [0, 1]).
+    """
+    check_pai_config(config)
+    _, chosen = _pai_masks(config, load_data(config, resolve_device(config.device)), config.seed)
+    names = [f"{a}-{b}" for a, b in zip(config.sizes[:-1], config.sizes[1:], strict=True)]
+    rows = [
+        {"method": m, "keep_fraction": 1.0 - s, "layer": name, "n_weights": mk.numel(), "kept": int(mk.sum()),
+         "density": float(mk.mean())}
+        for m, s, masks in chosen
+        for name, mk in zip(names, masks, strict=True)
+    ]  # fmt: skip
+    return pd.DataFrame(rows)
 
 
 def prune_at_init(config: PruneAtInitConfig, *, callback: Callback = None) -> pd.DataFrame:
     """Prune once at initialisation, then train the sparse net with the lottery-ticket training recipe.
 
     SNIP, GraSP and magnitude rank all weights together (global top-k, so layers can end up with very different
-    densities, and magnitude can empty a whole layer); ``"random"`` keeps the same fraction of every layer. Every
+    densities, and magnitude can empty a whole layer); SynFlow prunes globally in 100 data-free rounds
+    (:func:`synflow_masks`); ``"random"`` keeps the same fraction of every layer. Every
     sparse net starts from the lottery-ticket ``theta_0`` with each layer's surviving weights scaled by
     ``1/sqrt(density_l)``, so all methods start with the dense net's signal scale and differ only in *which*
     weights they keep. The dense net is trained once per seed as a reference (``method == "dense"``). All nets of

@@ -33,7 +33,7 @@ with st.sidebar:
     methods = controls.multiselect(
         "Methods", charts_lottery.METHOD_ORDER, charts_lottery.METHOD_ORDER, key="lt_methods"
     )
-    keeps = controls.multiselect("Weights kept (%)", [20, 10, 5, 2, 1, 0.5], [10, 5, 2, 1], key="lt_keep")
+    keeps = controls.multiselect("Weights kept (%)", [20, 10, 5, 2, 1, 0.5, 0.1], [10, 5, 2, 1, 0.1], key="lt_keep")
     st.subheader("Strong tickets")
     widths = controls.multiselect("Hidden widths", [2, 4, 8, 16, 32, 64, 128], [4, 8, 16, 32, 64], key="lt_widths")
     sm_keep = controls.select_slider("Edges kept (%)", [10, 30, 50, 70, 90], 50, key="lt_sm_keep")
@@ -80,6 +80,11 @@ elif part == PARTS[1]:
     if summary is not None:
         page.show_chart(charts_lottery.pai_chart(res, dense_acc=summary.dense_acc), res, name="pruning at init")
         page.notice(copy.pai_notice(summary))
+        st.markdown(copy.COLLAPSE)
+        dens = page.compute(supermask.layer_densities, cfg)
+        if dens is not None:
+            page.show_chart(charts_lottery.layer_density_chart(dens), dens, name="layer densities")
+            page.notice(copy.collapse_notice(dens))
 
 else:
     st.subheader("Strong tickets: accuracy without training any weight")

@@ -59,13 +59,18 @@ def test_one_control_change_reruns_cleanly(imp_page: AppTest) -> None:
 
 
 def test_pruning_at_init_part_from_a_deep_link() -> None:
-    params = {**TINY, "lt_part": "Pruning at init", "lt_keep": ["10", "1"], "lt_methods": ["snip", "magnitude"]}
+    params = {
+        **TINY, "lt_part": "Pruning at init", "lt_keep": ["10", "0.1"], "lt_methods": ["snip", "synflow", "magnitude"],
+    }  # fmt: skip
     at = open_page("lottery_ticket", params)
     assert_clean(at)
-    assert widget(at, "lt_keep").value == [10, 1]
-    assert widget(at, "lt_methods").value == ["snip", "magnitude"]
-    assert len(_charts(at)) >= 1
-    assert "Keeping 1.0% of the weights" in _notices(at)[0]
+    assert widget(at, "lt_keep").value == [10, 0.1]
+    assert widget(at, "lt_methods").value == ["snip", "synflow", "magnitude"]
+    assert len(_charts(at)) >= 2  # accuracy, and the weights left per layer
+    accuracy, collapse = _notices(at)
+    assert "Keeping 0.1% of the weights" in accuracy
+    # at 0.1% kept global magnitude and SNIP cut a layer off at init; iterative SynFlow does not
+    assert "**magnitude** empties a layer" in collapse and "**synflow** leave weights in every layer" in collapse
 
 
 def test_strong_tickets_part_and_a_bad_input_message() -> None:

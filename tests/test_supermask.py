@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import FrozenInstanceError, replace
 
+import numpy as np
 import pandas as pd
 import pytest
 import torch
@@ -20,12 +21,15 @@ from core.supermask import (
     SupermaskRunConfig,
     SupermaskSummary,
     global_masks,
+    layer_densities,
     pai_scores,
     pai_summary,
     prune_at_init,
     supermask_net,
     supermask_run,
     supermask_summary,
+    synflow_masks,
+    synflow_scores,
     train_cosine,
 )
 from core.training import init_default_, make_mlp
@@ -96,6 +100,60 @@ def test_global_magnitude_at_default_init_empties_the_widest_fan_in_layer() -> N
     masks = global_masks(pai_scores(model, _toy(d=64, c=10), "magnitude"), 0.1)
     assert int(masks[1].sum()) == 0
     assert sum(int(m.sum()) for m in masks) == round(0.1 * 50200)
+
+
+def test_synflow_on_a_two_layer_net_is_the_path_norm_formula_by_hand() -> None:
+    # R = 1^T |W2| |W1| 1, so the saliency of W1[i, j] is |W1[i, j]| * sum_k |W2[k, i]| and that of W2[k, i] is
+    # |W2[k, i]| * sum_j |W1[i, j]| (Tanaka et al. 2020): the sum of |weight products| over the paths through it
+    rng = np.random.default_rng(0)
+    w1, w2 = rng.normal(size=(5, 4)), rng.normal(size=(3, 5))  # (hidden, in), (out, hidden)
+    s1, s2 = synflow_scores([torch.tensor(w1), torch.tensor(w2)], [torch.ones(5, 4), torch.ones(3, 5)])
+    np.testing.assert_allclose(s1.numpy(), np.abs(w1) * np.abs(w2).sum(axis=0)[:, None], rtol=1e-6)
+    np.testing.assert_allclose(s2.numpy(), np.abs(w2) * np.abs(w1).sum(axis=1)[None, :], rtol=1e-6)
+
+
+def test_synflow_matches_autograd_on_the_relu_net_and_conserves_flow_per_layer() -> None:
+    # an independent computation: the actual ReLU MLP with |W| (masked), zero biases and an all-ones input
+    model = init_default_(make_mlp((6, 7, 5, 3)), generator(4, "init"))
+    layers = [m for m in model if isinstance(m, nn.Linear)]
+    masks = [(torch.rand(m.weight.shape, generator=generator(4, i)) > 0.3).float() for i, m in enumerate(layers)]
+    with torch.no_grad():
+        for m, mk in zip(layers, masks, strict=True):
+            m.weight.copy_(m.weight.abs() * mk)
+            m.bias.zero_()
+    r = model(torch.ones(1, 6)).sum()
+    grads = torch.autograd.grad(r, [m.weight for m in layers])
+    got = synflow_scores([m.weight.detach() for m in layers], masks)
+    for g, m, s in zip(grads, layers, got, strict=True):
+        torch.testing.assert_close(s, (g * m.weight).detach().abs(), rtol=1e-5, atol=1e-7)
+        assert float(s.sum()) == pytest.approx(float(r.detach()), rel=1e-5)  # every layer carries the whole flow R
+
+
+def test_iterative_synflow_keeps_every_layer_where_global_snip_collapses_one() -> None:
+    model = init_default_(make_mlp((64, 300, 100, 10)), generator(0, "init"))
+    weights = [m.weight.detach() for m in model if isinstance(m, nn.Linear)]
+    masks = synflow_masks(weights, 0.001, iterations=100)
+    assert sum(int(m.sum()) for m in masks) == round(0.001 * 50200)
+    assert all(int(m.sum()) > 0 for m in masks)  # no layer collapse at 0.1% kept
+    snip = global_masks(pai_scores(model, pruning.load_data(LotteryConfig(), torch.device("cpu")), "snip"), 0.001)
+    assert min(int(m.sum()) for m in snip) == 0  # single-shot SNIP empties a layer at 0.1%
+    one_round = synflow_masks(weights, 0.001, iterations=1)  # single-shot SynFlow is a different (worse) mask
+    assert not all(torch.equal(a, b) for a, b in zip(one_round, masks, strict=True))
+    with pytest.raises(ValueError, match="`keep_fraction` must be > 0"):
+        synflow_masks(weights, 0.0)
+
+
+def test_layer_densities_report_layer_collapse() -> None:
+    config = PruneAtInitConfig(methods=("magnitude", "synflow", "random"), sparsities=(0.9, 0.999), n_seeds=1)
+    df = layer_densities(config)
+    assert len(df) == 3 * 2 * 3 and set(df["layer"]) == {"64-300", "300-100", "100-10"}
+    kept = df.groupby(["method", "keep_fraction"])["kept"].sum()
+    for (method, keep), total in kept.items():
+        assert total == pytest.approx(keep * 50200, abs=3), method  # random rounds each layer's count
+    mag = df[(df["method"] == "magnitude") & (df["layer"] == "300-100")]
+    assert (mag["kept"] == 0).all()  # global magnitude empties the widest fan-in layer already at 10%
+    assert (df.loc[df["method"] == "synflow", "kept"] > 0).all()
+    assert np.allclose(df["density"], df["kept"] / df["n_weights"])
 
 
 # --- prune_at_init ---------------------------------------------------------------------------------------------------

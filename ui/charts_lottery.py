@@ -13,7 +13,7 @@ import pandas as pd
 from ui.charts import HEIGHT, color_scale
 
 VARIANT_LABELS = {"rewind": "winning ticket (rewind)", "reinit": "same mask, re-init", "random_prune": "random mask"}
-METHOD_ORDER = ["snip", "grasp", "magnitude", "random"]
+METHOD_ORDER = ["snip", "grasp", "synflow", "magnitude", "random"]
 CHANCE = 0.1  # ten digit classes: the y axes start at chance, so a collapse to guessing shows as one
 
 
@@ -130,4 +130,31 @@ def supermask_chart(df: pd.DataFrame) -> alt.LayerChart:
     )
     return _accuracy_lines(
         df, "width", "variant", x_axis=x_axis, series_title="weights", domain=["supermask", "trained"], dense=None
+    )
+
+
+def layer_density_chart(df: pd.DataFrame) -> alt.FacetChart:
+    """Weights left in each layer against the kept fraction, one panel per method (a 0 is a collapsed layer)."""
+    layers = list(dict.fromkeys(df["layer"]))
+    base = alt.Chart(df).encode(
+        x=alt.X(
+            "keep_fraction:Q",
+            title="weights kept (log; sparser to the right)",
+            scale=alt.Scale(type="log", reverse=True, nice=False),
+            axis=alt.Axis(format=".1~%", values=sorted(set(df["keep_fraction"].round(6)))),
+        ),
+        y=alt.Y("kept:Q", title="weights left in the layer (symlog; 0 = cut off)", scale=alt.Scale(type="symlog")),
+        color=alt.Color("layer:N", scale=color_scale(layers), sort=layers, legend=alt.Legend(orient="top")),
+        tooltip=[
+            alt.Tooltip("method:N"),
+            alt.Tooltip("layer:N"),
+            alt.Tooltip("keep_fraction:Q", title="kept overall", format=".2~%"),
+            alt.Tooltip("kept:Q", title="weights left"),
+            alt.Tooltip("density:Q", title="layer density", format=".2~%"),
+        ],
+    )
+    return (
+        base.mark_line(point=True)
+        .properties(width=150, height=170)
+        .facet(column=alt.Column("method:N", sort=[m for m in METHOD_ORDER if m in set(df["method"])], title=None))
     )

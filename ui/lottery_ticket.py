@@ -5,6 +5,8 @@ No streamlit here: functions return Markdown strings that the page shows, so the
 
 from __future__ import annotations
 
+import pandas as pd
+
 from core.pruning import TicketSummary
 from core.supermask import PaiSummary, SupermaskSummary
 
@@ -29,9 +31,16 @@ IMP = (
 PAI = (
     "Score every weight of the untrained net once, keep the top fraction over all layers and train: **SNIP** keeps "
     "large |gradient x weight|, **GraSP** keeps the weights whose removal would shrink the gradient norm most "
-    "(score w ⊙ Hg; Wang et al. remove the top of −w ⊙ Hg), **magnitude** keeps large |w|, **random** keeps the "
-    "same fraction in every layer. Every sparse net starts at the dense net's signal scale (survivors scaled by "
-    "1/√density of their layer)."
+    "(score w ⊙ Hg; Wang et al. remove the top of −w ⊙ Hg), **SynFlow** needs no data: it scores |w ⊙ ∂R/∂w| "
+    "with R = 1ᵀ|W₃||W₂||W₁|1 and re-scores over 100 rounds of pruning (exponential schedule), **magnitude** keeps "
+    "large |w|, **random** keeps the same fraction in every layer. Every sparse net starts at the dense net's signal "
+    "scale (survivors scaled by 1/√density of their layer)."
+)
+COLLAPSE = (
+    "**Layer collapse.** A global ranking can empty one layer before the others; after that no signal passes and "
+    "the net is stuck at chance, whatever the other layers keep. Below, the weights each method leaves in every "
+    "layer (first seed, before training). Tanaka et al. (2020) built SynFlow so that it never cuts a layer off "
+    "before it has to."
 )
 STRONG = (
     "Edge-popup freezes random weights of ±√(2/fan-in) and learns only a score per edge; the forward pass uses the "
@@ -43,6 +52,8 @@ REFERENCES = [
     "J. Frankle et al. (2020). Linear mode connectivity and the lottery ticket hypothesis. *ICML* (rewinding).",
     "N. Lee et al. (2019). SNIP: single-shot network pruning based on connection sensitivity. *ICLR*.",
     "C. Wang et al. (2020). Picking winning tickets before training by preserving gradient flow. *ICLR*.",
+    "H. Tanaka, D. Kunin, D. Yamins, S. Ganguli (2020). Pruning neural networks without any data by iteratively "
+    "conserving synaptic flow. *NeurIPS* (SynFlow).",
     "J. Frankle et al. (2021). Pruning neural networks at initialization: why are we missing the mark? *ICLR*.",
     "H. Zhou et al. (2019). Deconstructing lottery tickets: zeros, signs, and the supermask. *NeurIPS*.",
     "V. Ramanujan et al. (2020). What's hidden in a randomly weighted neural network? *CVPR* (edge-popup).",
@@ -97,6 +108,18 @@ def pai_notice(s: PaiSummary) -> str:
     return (
         f"Keeping {pct(s.sparsest)} of the weights: {at} (dense {pct(s.dense_acc)}).{collapsed} The winning tickets "
         "of the first part are found by training; these masks are not."
+    )
+
+
+def collapse_notice(df: pd.DataFrame) -> str:
+    """Which methods cut a layer off, and at which kept fraction (from a ``layer_densities`` table)."""
+    empty = df[df["kept"] == 0].groupby("method")["keep_fraction"].max()
+    intact = sorted(set(df["method"]) - set(empty.index))
+    cut = "; ".join(f"**{m}** empties a layer at {pct(k)} kept" for m, k in empty.items())
+    kept = ", ".join(f"**{m}**" for m in intact)
+    smallest = pct(df["keep_fraction"].min())
+    return (cut + ". " if cut else "") + (
+        f"{kept} leave weights in every layer down to {smallest} kept." if kept else "Every method cuts a layer off."
     )
 
 
