@@ -48,7 +48,7 @@ class BatchTrained:
     """What :func:`train_batch` returns, one entry per net where it is a tuple."""
 
     params: list[torch.Tensor]  # trained stacked parameters [W_1 (M, out, in), b_1 (M, out), ...]
-    snapshot: list[torch.Tensor] | None  # stacked parameters after `save_step` optimiser steps, if asked
+    snapshots: dict[int, list[torch.Tensor]]  # step -> stacked parameters after that many optimiser steps
     test_acc: tuple[float, ...]  # accuracy after the last epoch, in [0, 1]
     best_epoch: tuple[int, ...]  # 1-based epoch of the lowest test loss (Frankle & Carbin's speed measure)
     finite: tuple[bool, ...]  # False where the loss became NaN or inf
@@ -120,7 +120,7 @@ def train_batch(
     orders: Sequence[torch.Generator],
     owner: Sequence[int],
     *,
-    save_step: int | None = None,
+    save_steps: Sequence[int] = (),
     on_epoch: Callable[[int], None] | None = None,
 ) -> BatchTrained:
     """Train ``M`` stacked nets with SGD (momentum, weight decay) while pruned weights stay exactly zero.
@@ -139,8 +139,8 @@ def train_batch(
         Data-order generators; every epoch draws one permutation of the training set from each.
     owner : sequence of int
         ``owner[m]`` is the index in ``orders`` whose minibatches net ``m`` follows (nets can share an order).
-    save_step : int, optional
-        Also return the parameters after this many optimiser steps (0 = the start).
+    save_steps : sequence of int
+        Also return the parameters after each of these numbers of optimiser steps (0 = the start).
     on_epoch : callable, optional
         Called with the 1-based epoch after every epoch (raising inside it cancels the run).
     """
@@ -150,7 +150,7 @@ def train_batch(
     opt = torch.optim.SGD(live, lr=recipe.lr, momentum=recipe.momentum, weight_decay=recipe.weight_decay)
     owner_idx = torch.as_tensor(list(owner), dtype=torch.int64)  # (M,)
     n = len(data.y_train)
-    snapshot = [p.detach().clone() for p in live] if save_step == 0 else None
+    snapshots = {0: [p.detach().clone() for p in live]} if 0 in save_steps else {}
     step, n_nets = 0, len(owner_idx)
     best_loss, best_epoch = np.full(n_nets, np.inf), np.ones(n_nets, dtype=int)
     finite = np.ones(n_nets, dtype=bool)
@@ -168,8 +168,8 @@ def train_batch(
                 for w, m in zip(weights, masks, strict=True):
                     w.mul_(m)
             step += 1
-            if step == save_step:
-                snapshot = [p.detach().clone() for p in live]
+            if step in save_steps:
+                snapshots[step] = [p.detach().clone() for p in live]
         test_loss, _ = evaluate_batch(live, data.x_test, data.y_test)
         finite &= np.isfinite(test_loss)
         better = test_loss < best_loss
@@ -179,7 +179,7 @@ def train_batch(
     _, acc = evaluate_batch(live, data.x_test, data.y_test)
     return BatchTrained(
         params=[p.detach() for p in live],
-        snapshot=snapshot,
+        snapshots=snapshots,
         test_acc=tuple(float(a) for a in acc),
         best_epoch=tuple(int(e) for e in best_epoch),
         finite=tuple(bool(f) for f in finite),

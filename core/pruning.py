@@ -189,10 +189,10 @@ def imp_rounds(
 
     orders = [generator(s, 0, "order") for s in seeds]
     dense = train_batch(
-        stack(theta0), stack_masks(masks), data, rec, orders, range(len(seeds)), save_step=config.rewind_step,
+        stack(theta0), stack_masks(masks), data, rec, orders, range(len(seeds)), save_steps=(config.rewind_step,),
         on_epoch=hook(0),
     )  # fmt: skip
-    theta_k = [unstack(dense.snapshot, i) for i in range(len(seeds))]
+    theta_k = [unstack(dense.snapshots[config.rewind_step], i) for i in range(len(seeds))]
     trained = [unstack(dense.params, i)[0::2] for i in range(len(seeds))]
     yield [
         {"round": 0, "variant": v, "seed": s, "masks": masks[i], "start": theta0[i], "theta_k": theta_k[i],

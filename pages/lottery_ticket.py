@@ -2,13 +2,14 @@
 
 import streamlit as st
 
+from core import lottery_ticket_stability as stability
 from core import pruning, supermask
 from ui import charts_lottery, controls, page, runs
 from ui import lottery_ticket as copy
 
 page.header("The lottery ticket hypothesis", copy.INTRO, copy.FORMULA)
 
-PARTS = ["Winning tickets", "Pruning at init", "Strong tickets"]
+PARTS = ["Winning tickets", "Instability", "Pruning at init", "Strong tickets"]
 F_AND_C = {"lt_net": "64-300-100-10", "lt_rounds": 12, "lt_epochs": 10, "lt_rate": 20, "lt_rewind": 0}
 PRESETS = {
     "Custom": {},
@@ -29,6 +30,8 @@ with st.sidebar:
         "Pruned per round (%)", [10, 20, 30, 40, 50], 40, key="lt_rate", help="Hidden layers; the output loses half."
     )
     rewind = controls.select_slider("Rewind to step", [0, 20, 100], 0, key="lt_rewind", help="0 = the init.")
+    st.subheader("Instability")
+    ks = controls.multiselect("Copies from step k", [0, 5, 20, 60, 100], [0, 5, 20, 60], key="lt_ks")
     st.subheader("Pruning at init")
     methods = controls.multiselect(
         "Methods", charts_lottery.METHOD_ORDER, charts_lottery.METHOD_ORDER, key="lt_methods"
@@ -67,6 +70,25 @@ if part == PARTS[0]:
         st.warning(copy.caveat(epochs), icon=":material/info:")
 
 elif part == PARTS[1]:
+    st.subheader("Instability: do two copies trained from step k end in one basin?")
+    st.markdown(copy.INSTABILITY)
+    cfg = stability.InstabilityConfig(
+        sizes=sizes, epochs=epochs, prune_hidden=rate / 100, prune_output=rate / 200, seed=seed, n_seeds=n_seeds,
+        rewind_steps=tuple(sorted(ks)),
+    )  # fmt: skip
+    res = runs.live_run(
+        stability.instability,
+        cfg,
+        label="Two copies per step",
+        key="lt_lmc",
+        live_chart=charts_lottery.instability_chart,
+    )
+    summary = None if res is None else page.compute(stability.instability_summary, res)
+    if summary is not None:
+        page.show_chart(charts_lottery.instability_chart(res), res, name="linear mode connectivity")
+        page.notice(copy.instability_notice(summary, cfg))
+
+elif part == PARTS[2]:
     st.subheader("Pruning at initialisation: pick the mask before any training")
     st.markdown(copy.PAI)
     cfg = supermask.PruneAtInitConfig(

@@ -76,14 +76,14 @@ def test_batched_training_matches_each_net_trained_alone() -> None:
     starts = [_masked(net, mk) for net, mk in zip(nets, masks, strict=True)]
     owner = [0, 1, 0]
     res = train_batch(stack(starts), stack_masks(masks), data, pruning.recipe(config),
-                      [generator(7, "a"), generator(7, "b")], owner, save_step=3)  # fmt: skip
+                      [generator(7, "a"), generator(7, "b")], owner, save_steps=(3,))  # fmt: skip
     for i in range(3):
         want, snap = _reference_train(
             starts[i], masks[i], data, pruning.recipe(config), generator(7, "ab"[owner[i]]), save_step=3
         )
         for got, ref in zip(unstack(res.params, i), want, strict=True):
             torch.testing.assert_close(got, ref, rtol=1e-4, atol=1e-5)
-        for got, ref in zip(unstack(res.snapshot, i), snap, strict=True):
+        for got, ref in zip(unstack(res.snapshots[3], i), snap, strict=True):
             torch.testing.assert_close(got, ref, rtol=1e-4, atol=1e-5)
         model = make_mlp(config.sizes)
         with torch.no_grad():

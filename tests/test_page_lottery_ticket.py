@@ -82,3 +82,16 @@ def test_strong_tickets_part_and_a_bad_input_message() -> None:
     widget(at, "lt_widths").set_value([]).run()  # nothing to train: a message naming the fix, no traceback
     assert not at.exception
     assert any("`widths` must list at least one" in e.value for e in at.error)
+
+
+def test_instability_part_from_a_deep_link_and_a_bad_rewind_step() -> None:
+    params = {**TINY, "lt_part": "Instability", "lt_seeds": "1", "lt_ks": ["0", "5"]}
+    at = open_page("lottery_ticket", params)
+    assert_clean(at)
+    assert widget(at, "lt_ks").value == [0, 5]
+    assert len(_charts(at)) >= 1
+    (notice,) = _notices(at)
+    assert "Dense net: barrier" in notice and "Subnetwork with" in notice
+    widget(at, "lt_ks").set_value([0, 100]).run()  # 100 steps > one epoch of 20: a message naming the fix
+    assert not at.exception
+    assert any("`rewind_steps` must be <= 19" in e.value for e in at.error)

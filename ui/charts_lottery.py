@@ -158,3 +158,41 @@ def layer_density_chart(df: pd.DataFrame) -> alt.FacetChart:
         .properties(width=150, height=170)
         .facet(column=alt.Column("method:N", sort=[m for m in METHOD_ORDER if m in set(df["method"])], title=None))
     )
+
+
+def instability_chart(df: pd.DataFrame) -> alt.FacetChart:
+    """Test error along the linear path between two copies, one line per rewind step, one panel per variant.
+
+    Works on partial live records (rows without ``test_error`` are dropped); seeds give a min-max band.
+    """
+    if not {"alpha", "test_error"} <= set(df.columns):
+        df = pd.DataFrame(columns=["variant", "rewind_step", "alpha", "test_error", "low", "high"])
+    else:
+        df = df.dropna(subset=["test_error"])
+        df = df.groupby(["variant", "rewind_step", "alpha"], as_index=False)["test_error"].agg(
+            test_error="mean", low="min", high="max"
+        )
+    steps = sorted(df["rewind_step"].unique().tolist())
+    color = alt.Color(
+        "rewind_step:O", title="copies trained from step k", scale=alt.Scale(scheme="viridis", reverse=True),
+        sort=steps, legend=alt.Legend(orient="top"),
+    )  # fmt: skip
+    base = alt.Chart().encode(
+        x=alt.X("alpha:Q", title="α on the path (1-α)·θ_A + α·θ_B", scale=alt.Scale(domain=[0, 1])),
+        color=color,
+    )
+    band = base.mark_area(opacity=0.15).encode(y="low:Q", y2="high:Q")
+    line = base.mark_line(point=True).encode(
+        y=alt.Y("test_error:Q", title="test error (mean over seeds)", axis=alt.Axis(format=".0%")),
+        tooltip=[
+            alt.Tooltip("variant:N"),
+            alt.Tooltip("rewind_step:O", title="step k"),
+            alt.Tooltip("alpha:Q", format=".2f"),
+            alt.Tooltip("test_error:Q", format=".1%"),
+        ],
+    )
+    return (
+        alt.layer(band, line, data=df)
+        .properties(width=330, height=220)
+        .facet(column=alt.Column("variant:N", title=None, sort=["dense", "sparse"]))
+    )

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from core.lottery_ticket_stability import InstabilityConfig, InstabilitySummary
 from core.pruning import TicketSummary
 from core.supermask import PaiSummary, SupermaskSummary
 
@@ -46,6 +47,15 @@ STRONG = (
     "Edge-popup freezes random weights of ±√(2/fan-in) and learns only a score per edge; the forward pass uses the "
     "top-scoring edges of every layer. No weight ever changes, yet a wide enough random net contains a subnetwork "
     "that classifies digits. Baseline: the same nets with trained weights, same optimiser and epochs."
+)
+INSTABILITY = (
+    "Why does rewinding work? Train the net for k steps, then train **two copies** from that point with different "
+    "data orders, and walk the straight line between the two results. If the test error stays flat along it (no "
+    "**barrier** = highest error on the path minus the mean of the end points), the net was *stable* at step k: "
+    "the rest of training was fixed up to SGD noise. Frankle et al. (2020) found that IMP subnetworks reach the "
+    "dense accuracy exactly when they are stable; small nets (LeNet on MNIST) from initialisation, large ones only "
+    "after rewinding a little. Both panels use the same net: dense, and its sparse subnetwork (the trained dense "
+    "net's magnitude mask applied at step k)."
 )
 REFERENCES = [
     "J. Frankle, M. Carbin (2019). The lottery ticket hypothesis: finding sparse, trainable networks. *ICLR*.",
@@ -120,6 +130,36 @@ def collapse_notice(df: pd.DataFrame) -> str:
     smallest = pct(df["keep_fraction"].min())
     return (cut + ". " if cut else "") + (
         f"{kept} leave weights in every layer down to {smallest} kept." if kept else "Every method cuts a layer off."
+    )
+
+
+def instability_notice(s: InstabilitySummary, config: InstabilityConfig) -> str:
+    """The instability "what to notice" sentence: barriers at the first and last rewind step, and stability."""
+    steps_per_epoch = -(-config.n_train // config.batch_size)
+    b = s.barriers.set_index(["variant", "rewind_step"])
+    first, last = int(s.barriers["rewind_step"].min()), int(s.barriers["rewind_step"].max())
+    parts = []
+    for variant, name in (
+        ("dense", "Dense net"),
+        ("sparse", f"Subnetwork with {pct(s.sparse_fraction)} of the weights"),
+    ):
+        if (variant, first) not in b.index:
+            continue
+        lo, hi = b.loc[(variant, first)], b.loc[(variant, last)]
+        since = s.stable_from.get(variant)
+        stable = (
+            f"stable (barrier ≤ {s.tol:.0%}) from step {since} on"
+            if since is not None
+            else f"never below a {s.tol:.0%} barrier here"
+        )
+        parts.append(
+            f"{name}: barrier {pct(lo['barrier'])} from step {first}, {pct(hi['barrier'])} from step {last} "
+            f"({last / steps_per_epoch:g} epochs); the copies reach {pct(lo['end_acc'])} and {pct(hi['end_acc'])}; "
+            f"{stable}."
+        )
+    return " ".join(parts) + (
+        " Where the subnetwork is stable from step 0, rewinding to the initialisation is enough, as in the first "
+        "part; where it needs a later step, that is the step to rewind to."
     )
 
 
