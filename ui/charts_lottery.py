@@ -139,11 +139,16 @@ def layer_density_chart(df: pd.DataFrame) -> alt.FacetChart:
     base = alt.Chart(df).encode(
         x=alt.X(
             "keep_fraction:Q",
-            title="weights kept (log; sparser to the right)",
+            title="kept overall (log)",
             scale=alt.Scale(type="log", reverse=True, nice=False),
             axis=alt.Axis(format=".1~%", values=sorted(set(df["keep_fraction"].round(6)))),
         ),
-        y=alt.Y("kept:Q", title="weights left in the layer (symlog; 0 = cut off)", scale=alt.Scale(type="symlog")),
+        y=alt.Y(
+            "kept:Q",
+            title="weights left in the layer (0 = cut off)",
+            scale=alt.Scale(type="symlog"),
+            axis=alt.Axis(values=[0, 1, 10, 100, 1000, 10000, 100000]),
+        ),
         color=alt.Color("layer:N", scale=color_scale(layers), sort=layers, legend=alt.Legend(orient="top")),
         tooltip=[
             alt.Tooltip("method:N"),
@@ -174,7 +179,7 @@ def instability_chart(df: pd.DataFrame) -> alt.FacetChart:
         )
     steps = sorted(df["rewind_step"].unique().tolist())
     color = alt.Color(
-        "rewind_step:O", title="copies trained from step k", scale=alt.Scale(scheme="viridis", reverse=True),
+        "rewind_step:O", title="copies trained from step k", scale=alt.Scale(scheme="tableau10"),
         sort=steps, legend=alt.Legend(orient="top"),
     )  # fmt: skip
     base = alt.Chart().encode(

@@ -146,6 +146,7 @@ def instability_notice(s: InstabilitySummary, config: InstabilityConfig) -> str:
         if (variant, first) not in b.index:
             continue
         lo, hi = b.loc[(variant, first)], b.loc[(variant, last)]
+        epochs = last / steps_per_epoch
         since = s.stable_from.get(variant)
         stable = (
             f"stable (barrier ≤ {s.tol:.0%}) from step {since} on"
@@ -154,7 +155,7 @@ def instability_notice(s: InstabilitySummary, config: InstabilityConfig) -> str:
         )
         parts.append(
             f"{name}: barrier {pct(lo['barrier'])} from step {first}, {pct(hi['barrier'])} from step {last} "
-            f"({last / steps_per_epoch:g} epochs); the copies reach {pct(lo['end_acc'])} and {pct(hi['end_acc'])}; "
+            f"({epochs:g} epoch{'s' * (epochs != 1)}); the copies reach {pct(lo['end_acc'])} and {pct(hi['end_acc'])}; "
             f"{stable}."
         )
     return " ".join(parts) + (
