@@ -28,8 +28,8 @@ from core.lottery_ticket_nets import (
     stack_masks,
     train_batch,
 )
-from core.pruning import LotteryConfig, check_lottery_config, draw_params, load_data, recipe
-from core.training import Callback, evaluate, init_default_, make_mlp, minibatches, resolve_device
+from core.pruning import LotteryConfig, check_lottery_config, load_data, recipe
+from core.training import Callback, evaluate, make_mlp, minibatches, resolve_device
 
 PAI_METHODS = ("snip", "grasp", "synflow", "magnitude", "random")
 SYNFLOW_ITERATIONS = 100  # Tanaka et al.'s setting: 100 rounds of scoring, exponential schedule
@@ -152,11 +152,8 @@ def check_pai_config(config: PruneAtInitConfig) -> PruneAtInitConfig:
 
 def _pai_masks(config: PruneAtInitConfig, data: TensorData, seed: int) -> tuple[list, list]:
     """``theta_0`` of ``seed`` and (method, sparsity, masks) for every method and sparsity of ``config``."""
-    theta0 = draw_params(config.sizes, generator(seed, "init"))  # the same theta_0 as lottery_ticket
-    model = make_mlp(config.sizes)
-    with torch.no_grad():
-        for p, v in zip(model.parameters(), theta0, strict=True):
-            p.copy_(v)
+    model = make_mlp(config.sizes, generator=generator(seed, "init"))  # the same theta_0 as lottery_ticket
+    theta0 = [p.detach().clone() for p in model.parameters()]
     out = []
     for m in config.methods:
         scores = pai_scores(model, data, m) if m != "synflow" else None
@@ -415,8 +412,8 @@ def supermask_run(config: SupermaskRunConfig, *, callback: Callback = None) -> p
                     gen = generator(seed, width, "supermask")
                     model = supermask_net(width, config.depth, config.keep_fraction, gen)
                 else:
-                    model = make_mlp([64, *([width] * config.depth), 10], bias=False)
-                    init_default_(model, generator(seed, width, "trained"))
+                    sizes = [64, *([width] * config.depth), 10]
+                    model = make_mlp(sizes, bias=False, generator=generator(seed, width, "trained"))
 
                 def on_epoch(epoch: int, done: int = done) -> None:
                     if callback is not None:
