@@ -14,7 +14,7 @@ F_AND_C = {"lt_net": "64-300-100-10", "lt_rounds": 12, "lt_epochs": 10, "lt_rate
 PRESETS = {
     "Custom": {},
     "Fast schedule to 1.25% (default)": {"lt_rounds": 9, "lt_epochs": 5, "lt_rate": 40, "lt_rewind": 0},
-    "Frankle & Carbin 2019 (20% per round)": F_AND_C,
+    "Frankle & Carbin 2019 (20% per round; slower)": F_AND_C,
     "Late rewinding, step 100 (Frankle et al. 2020)": {**F_AND_C, "lt_rewind": 100},
     "Caveat: 3x the epochs (slow)": {"lt_rounds": 9, "lt_epochs": 15, "lt_rate": 40, "lt_rewind": 0},
 }
