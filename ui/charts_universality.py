@@ -232,3 +232,43 @@ def live_addition_chart(records: pd.DataFrame) -> alt.Chart:
         color_title="width",
         title="Training the addition models",
     )
+
+
+def _n_test_label(df: pd.DataFrame) -> pd.DataFrame:
+    return df.assign(test_set=[f"{n:,} items" for n in df.n_test])
+
+
+def test_set_chart(sampled: pd.DataFrame) -> alt.HConcatChart:
+    """Exact match and edit distance of the same idealised models measured on test sets of several sizes.
+
+    Left: measured exact match on a log axis (a measured 0 is drawn at ``FLOOR``) with the population value
+    ``p^L`` dashed; right: the measured token edit distance (log axis), a continuous metric.
+    """
+    data = _n_test_label(sampled)
+    order = [f"{n:,} items" for n in sorted(sampled.n_test.unique())]
+    colour = alt.Color("test_set:N", sort=order, title="test set", legend=alt.Legend(orient="top"),
+                       scale=alt.Scale(domain=order, range=FALLBACK[: len(order)]))  # fmt: skip
+    x = alt.X("scale:Q", title="model size N, parameters (log scale)", scale=alt.Scale(type="log"))
+    em = data[data.metric == "exact match"].assign(shown=lambda d: d.value.clip(lower=FLOOR))
+    truth = em.drop_duplicates("scale").assign(shown=lambda d: d.expected.clip(lower=FLOOR))
+    y_em = alt.Y("shown:Q", title=f"exact match (log scale; 0 drawn at {FLOOR:g})", scale=alt.Scale(type="log"))
+    measured = (
+        alt.Chart(em)
+        .mark_line(point=True, clip=True)
+        .encode(x=x, y=y_em, color=colour, tooltip=["scale", "test_set", "value", "expected"])
+    )
+    expected = alt.Chart(truth).mark_line(strokeDash=[4, 4], color=SERIES_COLORS["theory"]).encode(x=x, y=y_em)
+    left = alt.layer(expected, measured).properties(title="Exact match: p^L dashed, measured in colour", height=HEIGHT)
+    ed = data[data.metric == "token edit distance"].assign(value=lambda d: d.value.clip(lower=FLOOR))
+    right = (
+        alt.Chart(ed, title="Token edit distance of the same answers")
+        .mark_line(point=True, clip=True)
+        .encode(
+            x=x,
+            y=alt.Y("value:Q", title="wrong tokens per answer (log scale)", scale=alt.Scale(type="log")),
+            color=colour,
+            tooltip=["scale", "test_set", "value", "expected"],
+        )
+        .properties(height=HEIGHT)
+    )
+    return alt.hconcat(left, right)

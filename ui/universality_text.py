@@ -1,0 +1,67 @@
+"""Copy and sentence builders of the universality page (no streamlit), kept out of the page file."""
+
+from __future__ import annotations
+
+import math
+
+from core import emergence as em
+
+# The idealised emergence chart's defaults: per-token accuracy rising steadily (by the same amount per decade)
+# from 50% to 99.9% over the five decades of the axis, scored on 50-token answers. Exact match then sits near 0
+# for most of the axis and climbs from 5% to 95% within about half a decade, as in the computed addition example.
+EMERGENCE_DEFAULTS = {"model": em.PER_TOKEN_MODELS[1], "length": 50, "alpha": 1.0}
+TEST_SET_SIZES = (10, 100, 10_000)
+
+GROKKING_INTRO = (
+    "(a {op} b) mod {mod}, learned from {frac:.0%} of all pairs by an MLP (a 64-d embedding per operand, "
+    "concatenated, one hidden layer of 192 ReLUs), full-batch AdamW. Weight decay pulls the weights towards zero "
+    "at every step; set it to 0 to see memorisation without generalisation within this step budget."
+)
+NO_DECAY = (
+    " With no weight decay nothing pulled it to the general solution within this budget; Power et al. (2022) "
+    "saw grokking without weight decay too, only far later and less reliably."
+)
+
+EMERGENCE_INTRO = (
+    "**Idealised (not measured).** Suppose each output token is right with probability p(N) that improves "
+    "smoothly with model size N: *steady accuracy* rises by the same amount per decade of size; *power-law loss* "
+    "(Schaeffer et al.'s model) has a per-token loss falling as N^-α. Scoring whole answers (exact match: all L "
+    "tokens right) gives p^L; counting wrong tokens (edit distance) gives L(1 − p). The measured version follows."
+)
+TEST_SET_INTRO = (
+    "**The same models on a finite benchmark.** Each model now answers a test set of n items (each token right "
+    "with its probability p, independently). A measured exact match is a multiple of 1/n: with 10 items it reads "
+    "exactly 0 until p^L nears 1/10, then jumps; with 10,000 items the log axis shows it rising all along "
+    "(Schaeffer et al.'s resolution argument). The edit distance of the very same answers moves at every size."
+)
+
+
+def emergence_notice(curves, *, length: int) -> str:
+    """The idealised chart's "what to notice": where each metric passes 50% and how fast exact match climbs."""
+    half_p, half_em = em.scale_at(curves, em.METRICS[0], 0.5), em.scale_at(curves, em.METRICS[1], 0.5)
+    axis = math.log10(curves.scale.max() / curves.scale.min())
+    rise = em.rise_decades(curves, em.METRICS[1])
+    at = f"N = {half_em:.2g}" if half_em else "no size in this range"
+    first = f"N = {half_p:.2g}" if half_p else "no size in this range"
+    if half_p and half_em:
+        at = f"{at}, {half_em / half_p:.0f}× larger"
+    climb = (
+        f" Exact match climbs from 5% to 95% within {rise:.2g} decades, {rise / axis:.0%} of the {axis:.0f}-decade "
+        "axis, while per-token accuracy improved all along."
+        if rise is not None
+        else " Exact match does not climb from 5% to 95% within this range."
+    )
+    return f"Per-token accuracy passes 50% at {first}; exact match over L = {length} tokens at {at}.{climb}"
+
+
+def test_set_notice(sampled) -> str:
+    """The finite-benchmark chart's "what to notice": the first model each test set sees above 0."""
+    em_rows = sampled[(sampled.metric == em.METRICS[1]) & (sampled.value > 0)]
+    first = em_rows.groupby("n_test").scale.min()
+    seen = "; ".join(f"{n:,} items: first nonzero at N = {s:.2g}" for n, s in first.items()) or "none is ever nonzero"
+    ed = sampled[sampled.metric == em.METRICS[2]]
+    return (
+        f"Exact match, {seen}. The smallest nonzero score a test set of n items can report is 1/n. The token "
+        f"edit distance of the same answers falls from {ed.value.max():.3g} to {ed.value.min():.3g} wrong tokens "
+        "per answer across the sizes on every test set."
+    )
