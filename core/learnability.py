@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from core._validation import check_choice, check_int, check_probability, check_real
+from core._validation import check_array, check_choice, check_int, check_probability, check_real
 from core.proper_learning import LEARNERS as LEARNERS  # re-exported: the page imports one module
 from core.proper_learning import PROPER as PROPER
 from core.proper_learning import ProperConfig as ProperConfig
@@ -769,3 +769,144 @@ def fit_exponents(
             lo, hi = np.quantile(slopes, [(1 - level) / 2, (1 + level) / 2])
         out.append((int(k), float(slope), float(np.exp(intercept)), len(g), float(lo), float(hi)))
     return pd.DataFrame(out, columns=["k", "exponent", "prefactor", "n_points", "exponent_lo", "exponent_hi"])
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Hidden progress (Barak et al. 2022, sec. 5): what changes while the test accuracy sits at chance
+# ----------------------------------------------------------------------------------------------------------------
+HIDDEN_MEASURES = ("test accuracy", "support weight share", "gradient gap", "bit weight")
+
+
+@dataclass(frozen=True)
+class HiddenProgressConfig:
+    """One k = 4 sparse parity at small n, watched from the inside while SGD trains (the SCIENCE.md recipe)."""
+
+    n_bits: int = 24  # k = 4 learns in ~1,000-1,500 steps here: a long flat phase, within the tab's budget
+    k: int = 4  # the issue's k: the plateau is longer and the jump sharper than at k = 2 or 3
+    width: int = PARITY.width
+    lr: float = PARITY.lr
+    batch: int = PARITY.batch
+    weight_decay: float = PARITY.weight_decay
+    steps: int = 2000  # past the jump on most seeds, so the chart shows before and after
+    log_every: int = 20  # 100 snapshots: a smooth heat map
+    test_size: int = PARITY.test_size
+    population: int = 8192  # fixed inputs on which the gradient gap is estimated (its noise floor ~ 1/sqrt of it)
+    seed: int = 0
+    device: str = "cpu"
+
+
+def support_weight_share(weight: np.ndarray, support: Sequence[int]) -> float:
+    """Share of the first layer's absolute weight that sits on the input bits in ``support``.
+
+    Parameters
+    ----------
+    weight : ndarray, shape (width, n)
+        Input-to-hidden weights (rows: hidden units, columns: input bits), e.g. ``model[0].weight``.
+    support : sequence of int
+        The relevant input bits (distinct, in ``0..n-1``).
+
+    Returns
+    -------
+    float
+        ``sum |W[:, S]| / sum |W|`` in [0, 1]; about ``k / n`` for a random initialisation, 1 when only the
+        relevant bits are wired in.
+    """
+    W = np.abs(check_array(weight, "weight", ndim=2))
+    idx = sorted({check_int(i, "support[i]", low=0, high=W.shape[1] - 1) for i in support})
+    if len(idx) != len(support) or not idx:
+        raise ValueError(f"`support` must list distinct input bits. Got {list(support)} instead.")
+    total = W.sum()
+    if total == 0:
+        raise ValueError("`weight` is all zeros: the share of weight on the support is undefined.")
+    return float(W[:, idx].sum() / total)
+
+
+def gradient_gap(grad: np.ndarray, support: Sequence[int]) -> float:
+    """Mean |gradient| on the support's columns over the mean on the other columns (1: no gap).
+
+    Barak et al.'s Fourier gap: the population gradient of a first-layer weight is larger on the relevant bits
+    than on the others from initialisation on, so SGD amplifies them before the accuracy can show it.
+
+    Parameters
+    ----------
+    grad : ndarray, shape (width, n)
+        Gradient of the loss with respect to the input-to-hidden weights.
+    support : sequence of int
+        The relevant input bits; at least one bit must lie outside it.
+    """
+    G = np.abs(check_array(grad, "grad", ndim=2))
+    idx = sorted({check_int(i, "support[i]", low=0, high=G.shape[1] - 1) for i in support})
+    rest = np.setdiff1d(np.arange(G.shape[1]), idx)
+    if len(idx) != len(support) or not idx or rest.size == 0:
+        raise ValueError(f"`support` must list distinct bits and leave some out. Got {list(support)} instead.")
+    off = G[:, rest].mean()
+    return float(G[:, idx].mean() / off) if off > 0 else math.inf
+
+
+def hidden_progress(
+    config: HiddenProgressConfig = HiddenProgressConfig(), *, callback: Callback = None
+) -> pd.DataFrame:
+    """Train one network on a k-sparse parity and record, every ``log_every`` steps, what moves inside it.
+
+    The recipe of :func:`sparse_parity_run` (2-layer ReLU MLP, hinge loss, online SGD with weight decay). At
+    each snapshot: the held-out accuracy; :func:`support_weight_share` of the input-to-hidden weights; the
+    :func:`gradient_gap` of the loss gradient on ``population`` fixed random inputs (an estimate of the
+    population gradient); and the mean |weight| from each input bit into the hidden layer (the heat map).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Long format: ``step``, ``measure`` (one of ``HIDDEN_MEASURES``), ``bit`` (the input bit for "bit
+        weight", -1 otherwise), ``value``. ``df.attrs["support"]`` lists the relevant bits. The callback gets
+        ``{"progress", "step", "test_acc", "support_share"}`` at every snapshot.
+    """
+    cfg = config
+    if not isinstance(cfg, HiddenProgressConfig):
+        raise TypeError(f"`config` must be a HiddenProgressConfig. Got {type(cfg).__name__} instead.")
+    _check_parity_args(cfg.n_bits, cfg.k, cfg.width, cfg.lr, cfg.batch, 0.0)
+    if cfg.k == cfg.n_bits:
+        raise ValueError(f"`k` must be < `n_bits` so some bits are irrelevant. Got k = n = {cfg.k}; raise n_bits.")
+    steps = check_int(cfg.steps, "steps", low=1, high=1_000_000)
+    log_every = check_int(cfg.log_every, "log_every", low=1)
+    check_real(cfg.weight_decay, "weight_decay", low=0.0)
+    check_int(cfg.test_size, "test_size", low=10, high=100_000)
+    check_int(cfg.population, "population", low=100, high=1_000_000)
+    dev = resolve_device(cfg.device)
+    gen = seeded_generator(check_int(cfg.seed, "seed", low=0))
+    support = torch.randperm(cfg.n_bits, generator=gen)[: cfg.k].sort().values  # the same draws as sparse_parity_run
+    model = make_mlp((cfg.n_bits, cfg.width, 1), generator=gen).to(dev)
+    opt = torch.optim.SGD(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    x_test = _pm1((cfg.test_size, cfg.n_bits), gen, dev)  # (T, n)
+    y_test = x_test[:, support].prod(dim=1)
+    x_pop = _pm1((cfg.population, cfg.n_bits), gen, dev)  # (P, n) fixed "population"
+    y_pop = x_pop[:, support].prod(dim=1)
+    bits = support.tolist()
+    rows: list[tuple[int, str, int, float]] = []
+
+    def snapshot(step: int) -> None:
+        with torch.no_grad():
+            acc = float((model(x_test).squeeze(1) * y_test > 0).float().mean())
+        model.zero_grad(set_to_none=True)
+        torch.clamp(1 - y_pop * model(x_pop).squeeze(1), min=0).mean().backward()
+        grad = model[0].weight.grad.detach().cpu().numpy()  # (width, n)
+        model.zero_grad(set_to_none=True)
+        W = model[0].weight.detach().cpu().numpy()  # (width, n)
+        share = support_weight_share(W, bits)
+        rows.extend([(step, HIDDEN_MEASURES[0], -1, acc), (step, HIDDEN_MEASURES[1], -1, share),
+                     (step, HIDDEN_MEASURES[2], -1, gradient_gap(grad, bits))])  # fmt: skip
+        rows.extend((step, HIDDEN_MEASURES[3], i, float(v)) for i, v in enumerate(np.abs(W).mean(axis=0)))
+        if callback is not None:
+            callback({"progress": step / steps, "step": step, "test_acc": acc, "support_share": share})
+
+    snapshot(0)
+    for step in range(1, steps + 1):
+        x = _pm1((cfg.batch, cfg.n_bits), gen, dev)  # (B, n), fresh samples every step
+        loss = torch.clamp(1 - x[:, support].prod(dim=1) * model(x).squeeze(1), min=0).mean()
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        if step % log_every == 0 or step == steps:
+            snapshot(step)
+    df = pd.DataFrame(rows, columns=["step", "measure", "bit", "value"])
+    df.attrs["support"] = bits
+    return df

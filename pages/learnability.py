@@ -35,11 +35,18 @@ with st.sidebar:
     noise_n = controls.select_slider("n, noise runs (k = 3)", [6, 10, 20, 30, 40], lt.PARITY.noise_n, key="lp_nn")
     noise_steps = controls.select_slider("Steps, noise runs", steps, lt.PARITY.noise_steps, key="lp_nsteps")
     seed = controls.seed(key="lp_seed")
+    st.subheader("Hidden progress")
+    hp_n = controls.select_slider(
+        "n, hidden progress", [12, 16, 20, 24, 32], lt.HiddenProgressConfig.n_bits, key="lp_hn"
+    )
+    hp_k = controls.select_slider("k, hidden progress", [2, 3, 4], lt.HiddenProgressConfig.k, key="lp_hk")
+    hp_steps = controls.select_slider("Steps, hidden progress", steps, lt.HiddenProgressConfig.steps, key="lp_hs")
     st.subheader("Proper vs improper")
     max_n = controls.select_slider("Largest n", list(range(3, 11)), max(lt.PROPER.ns), key="lp_max_n")
     m = controls.select_slider("Training examples m", [20, 50, 100, 200, 500], lt.PROPER.m, key="lp_m")
 
-tabs = st.tabs(["PAC bounds", "Sparse parity", "Label noise", "Proper vs improper"], key="lp_tab", bind="query-params")
+names = ["PAC bounds", "Sparse parity", "Hidden progress", "Label noise", "Proper vs improper"]
+tabs = st.tabs(names, key="lp_tab", bind="query-params")
 
 with tabs[0]:
     if tabs[0].open:
@@ -76,6 +83,17 @@ with tabs[1]:
 
 with tabs[2]:
     if tabs[2].open:
+        st.markdown(lx.HIDDEN_INTRO)
+        config = lt.HiddenProgressConfig(n_bits=hp_n, k=hp_k, steps=hp_steps, width=width, seed=seed)
+        label = f"Training on a {hp_k}-sparse parity of {hp_n} bits"
+        hp = live_run(lt.hidden_progress, config, label=label, key="lp_hidden", live_chart=lc.hidden_live_chart)
+        if hp is not None:
+            page.show_chart(lc.hidden_progress_chart(hp), hp, name="hidden progress")
+            st.altair_chart(lc.bit_weight_heatmap(hp, hp.attrs["support"]), width="stretch")
+            page.notice(lx.hidden_notice(hp, k=hp_k, n=hp_n))
+
+with tabs[3]:
+    if tabs[3].open:
         config = lt.NoiseConfig(n_bits=noise_n, noise=noise, steps=noise_steps, width=width, seed=seed)
         label = "Training with clean and with noisy labels"
         curves = live_run(lt.parity_noise_run, config, label=label, key="lp_noisy", live_chart=lc.noise_chart)
@@ -91,8 +109,8 @@ with tabs[2]:
                 f"(1 - 2p)^-2 = {(1 - 2 * noise) ** -2:.1f}× as many steps and sits near 50% that much longer."
             )
 
-with tabs[3]:
-    if tabs[3].open:
+with tabs[4]:
+    if tabs[4].open:
         st.markdown(lx.PROPER_INTRO)
         config = lt.ProperConfig(ns=tuple(range(2, max_n + 1)), m=m, seed=seed)
         res = live_run(lt.proper_vs_improper_run, config, label="Learning 2-term DNFs", key="lp_proper")

@@ -11,11 +11,15 @@ import torch
 
 from core.learnability import (
     BOUND_NAMES,
+    HIDDEN_MEASURES,
+    HiddenProgressConfig,
     NoiseConfig,
     ParitySweepConfig,
     _hinge_grads,
     _train_parity_seeds,
     fit_exponents,
+    gradient_gap,
+    hidden_progress,
     pac_bound_curve,
     pac_sample_bound,
     parity_noise_curves,
@@ -24,7 +28,9 @@ from core.learnability import (
     sparse_parity_run,
     steps_to_accuracy,
     steps_to_target,
+    support_weight_share,
 )
+from core.training import make_mlp
 
 # ---------------------------------------------------------------------------------------------------------------
 # PAC bounds
@@ -289,3 +295,54 @@ def test_bootstrap_interval_covers_the_true_exponent() -> None:
     assert np.isnan(fit_exponents(exact).iloc[0].exponent_lo)  # no bootstrap asked
     half = fit_exponents(exact, n_range=(8, 16)).iloc[0]
     assert half.n_points == 12 and half.exponent == pytest.approx(1.5)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Hidden progress
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def test_support_weight_share_on_a_constructed_network() -> None:
+    # 3 hidden units, 5 input bits, support {1, 3}: |W| on the support = 2 + 1 + 0 + 4 + 1 + 1 = 9 of 9 + 6 = 15
+    W = np.array([[1.0, -2.0, 0.0, 1.0, 1.0], [0.0, 0.0, 2.0, -4.0, 0.0], [1.0, 1.0, 1.0, 1.0, 0.0]])
+    assert support_weight_share(W, [1, 3]) == pytest.approx(9 / 15)
+    assert support_weight_share(W, [0, 1, 2, 3, 4]) == pytest.approx(1.0)
+    # a freshly initialised net spreads its weight evenly: about k/n on the support (here 4 of 20 bits)
+    net = make_mlp((20, 512, 1), generator=torch.Generator().manual_seed(0))
+    assert support_weight_share(net[0].weight.detach().numpy(), [2, 5, 11, 17]) == pytest.approx(0.2, abs=0.02)
+    with pytest.raises(ValueError, match="`support` must list distinct input bits"):
+        support_weight_share(W, [1, 1])
+    with pytest.raises(ValueError, match="`support\\[i\\]` must be <= 4"):
+        support_weight_share(W, [7])
+    with pytest.raises(ValueError, match="all zeros"):
+        support_weight_share(np.zeros((2, 3)), [0])
+
+
+def test_gradient_gap_on_a_constructed_gradient() -> None:
+    G = np.array([[3.0, -1.0, 1.0], [-3.0, 1.0, -1.0]])  # relevant bit 0: mean |g| 3, others 1
+    assert gradient_gap(G, [0]) == pytest.approx(3.0)
+    assert gradient_gap(np.ones((2, 4)), [1, 2]) == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="leave some out"):
+        gradient_gap(G, [0, 1, 2])
+
+
+def test_hidden_progress_records_every_snapshot_and_learns() -> None:
+    records: list[dict] = []
+    cfg = HiddenProgressConfig(n_bits=10, k=2, width=64, steps=300, log_every=50, population=1000, test_size=500)
+    df = hidden_progress(cfg, callback=records.append)
+    assert list(df.columns) == ["step", "measure", "bit", "value"] and set(df.measure) == set(HIDDEN_MEASURES)
+    steps = sorted(df.step.unique())
+    assert steps == [0, 50, 100, 150, 200, 250, 300]
+    assert (df[df.measure == "bit weight"].groupby("step").size() == 10).all()
+    w = df[df.bit < 0].pivot(index="step", columns="measure", values="value")
+    assert w["test accuracy"].iloc[0] < 0.7 and w["test accuracy"].iloc[-1] >= 0.95
+    # learning the parity moves weight onto its two bits: well above k/n = 0.2 by the end
+    assert w["support weight share"].iloc[-1] > 0.3 > 0.25 > w["support weight share"].iloc[0]
+    # the recorded share is the share of the recorded per-bit weights
+    bits = df[(df.measure == "bit weight") & (df.step == 300)].set_index("bit")["value"]
+    assert bits[df.attrs["support"]].sum() / bits.sum() == pytest.approx(w["support weight share"].iloc[-1])
+    assert records[-1]["progress"] == 1.0 and len(records) == len(steps)
+    with pytest.raises(TypeError, match="HiddenProgressConfig"):
+        hidden_progress({"n_bits": 10})
+    with pytest.raises(ValueError, match="`k` must be < `n_bits`"):
+        hidden_progress(HiddenProgressConfig(n_bits=4, k=4))

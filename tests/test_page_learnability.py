@@ -15,6 +15,7 @@ PARITY = {"lp_tab": "Sparse parity", "lp_ns": ["6", "8"], "lp_seeds": "2", "lp_w
           "lp_seed": "1"}  # fmt: skip
 NOISE = {"lp_tab": "Label noise", "lp_nn": "6", "lp_nsteps": "100", "lp_width": "32", "lp_noise": "0.2"}
 PROPER = {"lp_tab": "Proper vs improper", "lp_max_n": "4", "lp_m": "20"}
+HIDDEN = {"lp_tab": "Hidden progress", "lp_hn": "12", "lp_hk": "2", "lp_hs": "500", "lp_width": "32"}
 
 
 def _charts(at) -> int:
@@ -69,6 +70,13 @@ def test_label_noise_tab_renders() -> None:
     assert any("clean labels" in i.value for i in at.info)
 
 
+def test_hidden_progress_tab_renders() -> None:
+    at = open_page("learnability", HIDDEN, timeout=120)
+    assert_clean(at)
+    assert _charts(at) >= 2  # accuracy + share + gap, and the per-bit heat map
+    assert any("relevant bits" in i.value or "stayed at chance" in i.value for i in at.info)
+
+
 def test_proper_vs_improper_tab_renders() -> None:
     at = open_page("learnability", PROPER)
     assert_clean(at)
@@ -88,6 +96,12 @@ def test_chart_builders_accept_the_core_frames() -> None:
          "train_acc": [1.0] * 4, "test_acc": [1.0, 0.9, 1.0, 0.8], "searched": [45, 8, 378, 18]}
     )  # fmt: skip
     live = pd.DataFrame({"series": ["k = 2, n = 10"] * 2, "step": [5, 10], "test_acc": [0.5, 0.9]})
+    hidden = pd.DataFrame(
+        {"step": [0, 0, 0, 0, 0, 10, 10, 10, 10, 10],
+         "measure": ["test accuracy", "support weight share", "gradient gap", "bit weight", "bit weight"] * 2,
+         "bit": [-1, -1, -1, 0, 1] * 2, "value": [0.5, 0.5, 1.0, 0.1, 0.1, 1.0, 0.7, 2.0, 0.2, 0.1]}
+    )  # fmt: skip
+    hidden_live = pd.DataFrame({"step": [10, 20], "test_acc": [0.5, 0.6], "support_share": [0.2, 0.3]})
     charts = [
         lc.pac_chart(pac_bound_curve(delta=0.05, h_size=1e3, vc_dim=10, num=5), eps=0.1),
         lc.parity_steps_chart(sweep, fit_exponents(sweep, n_boot=20)),
@@ -95,6 +109,9 @@ def test_chart_builders_accept_the_core_frames() -> None:
         lc.noise_chart(curves),
         lc.proper_time_chart(proper),
         lc.proper_accuracy_chart(proper),
+        lc.hidden_progress_chart(hidden),
+        lc.bit_weight_heatmap(hidden, [0]),
+        lc.hidden_live_chart(hidden_live),
     ]
     for chart in charts:
         assert isinstance(chart, alt.TopLevelMixin)

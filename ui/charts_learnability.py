@@ -6,7 +6,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from ui.charts import color_scale, line, rule
+from ui.charts import FALLBACK, color_scale, line, rule
 
 
 def pac_chart(curve: pd.DataFrame, *, eps: float) -> alt.LayerChart:
@@ -145,3 +145,56 @@ def proper_accuracy_chart(df: pd.DataFrame) -> alt.Chart:
         tooltip=["learner", "n", "train_acc", "test_acc"],
         height=240,
     ).encode(x=_N_AXIS)
+
+
+def hidden_progress_chart(df: pd.DataFrame) -> alt.VConcatChart:
+    """Test accuracy and the support's weight share against step (top), the gradient gap (bottom)."""
+    scalars = df[df["bit"] < 0]
+    top = line(
+        scalars[scalars["measure"].isin(["test accuracy", "support weight share"])],
+        "step",
+        "value",
+        "measure",
+        x_title="SGD step",
+        y_title="fraction",
+        y_domain=(0, 1),
+        color_title=None,
+        title="Accuracy jumps late; the weight on the relevant bits grows before it",
+        height=300,
+    )
+    gap = line(
+        scalars[scalars["measure"] == "gradient gap"],
+        "step",
+        "value",
+        x_title="SGD step",
+        y_title="|grad| relevant / other bits",
+        title="Gradient gap (1 = none), estimated on a fixed sample",
+        height=160,
+    ).encode(color=alt.value(FALLBACK[6]))
+    return alt.vconcat(top, alt.layer(gap, rule(1.0, axis="y", label="no gap")))
+
+
+def bit_weight_heatmap(df: pd.DataFrame, support: list[int]) -> alt.Chart:
+    """Each input bit's share of the first layer's mean |weight| over steps; relevant bits marked with '*'."""
+    bits = df[df["measure"] == "bit weight"].copy()
+    bits["share"] = bits["value"] / bits.groupby("step")["value"].transform("sum")
+    bits["input bit"] = [f"x{b} *" if b in support else f"x{b}" for b in bits["bit"]]
+    order = [f"x{b} *" if b in support else f"x{b}" for b in sorted(bits["bit"].unique())]
+    return (
+        alt.Chart(bits, title="Share of first-layer |weight| per input bit (* = relevant)")
+        .mark_rect()
+        .encode(
+            x=alt.X("step:O", title="SGD step", axis=alt.Axis(labelOverlap=True)),
+            y=alt.Y("input bit:O", sort=order, title="input bit"),
+            color=alt.Color("share:Q", title="share", scale=alt.Scale(scheme="viridis")),
+            tooltip=["step", "input bit", alt.Tooltip("share:Q", format=".3f")],
+        )
+        .properties(height=380)
+    )
+
+
+def hidden_live_chart(records: pd.DataFrame) -> alt.Chart:
+    """The live view of the hidden-progress run: accuracy and the support's weight share so far."""
+    long = records.melt(id_vars=["step"], value_vars=["test_acc", "support_share"], var_name="measure")
+    long["measure"] = long["measure"].map({"test_acc": "test accuracy", "support_share": "support weight share"})
+    return line(long, "step", "value", "measure", x_title="SGD step", y_title="fraction", y_domain=(0, 1), height=260)

@@ -96,3 +96,37 @@ def proper_notice(res: pd.DataFrame, *, max_n: int, m: int) -> str:
         "*this* proper algorithm is exponential in n, not that the problem is hard: that every polynomial-time "
         "proper learner fails (unless RP = NP) is Pitt & Valiant's theorem, which no timing can show."
     )
+
+
+HIDDEN_INTRO = (
+    "**Hidden progress** (Barak et al. 2022). One network learns a k-sparse parity. While its test accuracy sits "
+    "at chance, look inside: the share of the first layer's weight on the k relevant bits, and the gap between "
+    "the loss gradient on relevant and on other bits (their *Fourier gap*), move before the accuracy does. "
+    "The heat map is the picture of Google PAIR's explorable: each input bit's share of the first-layer weight."
+)
+
+
+def hidden_notice(df: pd.DataFrame, *, k: int, n: int) -> str:
+    """The hidden-progress tab's "what to notice", from the recorded run."""
+    w = df[df["bit"] < 0].pivot(index="step", columns="measure", values="value")
+    acc, share = w["test accuracy"], w["support weight share"]
+    left = acc.index[acc >= 0.6]
+    done = acc.index[acc >= 0.99]
+    if left.empty:
+        return (
+            f"Test accuracy stayed at chance for all {acc.index[-1]:,} steps (best {acc.max():.0%}), while the "
+            f"relevant bits' weight share went {share.iloc[0]:.3f} → {share.iloc[-1]:.3f} (k/n = {k / n:.3f}). "
+            "Raise the step budget to see the jump."
+        )
+    t = int(left[0])
+    before = share[share.index < t]
+    gap, gap0 = w["gradient gap"][w.index < t].iloc[-3:].mean(), w["gradient gap"].iloc[0]
+    finish = f"and reached 99% at step {int(done[0]):,}" if len(done) else "but not 99% within the budget"
+    trend = "kept climbing, to" if share.iloc[-1] > before.iloc[-1] else "ended at"
+    return (
+        f"Test accuracy first left chance (≥ 60%) at step {t:,} {finish}. Before that, at step "
+        f"{int(before.index[-1]):,}, the relevant bits held {before.iloc[-1]:.3f} of the first-layer weight, "
+        f"against {share.iloc[0]:.3f} at initialisation (k/n = {k / n:.3f}); it {trend} {share.iloc[-1]:.3f} "
+        f"by the last step. The gradient gap, noisy on a finite sample, went from {gap0:.2f} at step 0 to "
+        f"{gap:.2f} (mean of the last three snapshots before step {t:,})."
+    )
