@@ -548,7 +548,8 @@ def samplewise_curve(
 ) -> pd.DataFrame:
     """Sample-wise double descent: test error against the number of training points ``n`` at a fixed ``p``.
 
-    Each ``n`` is one :func:`random_features_curve` at ``n_features=[p]`` (median over trials). More data can
+    Each ``n`` is one :func:`random_features_curve` at ``n_features=[p]`` (median over trials); by default ``n``
+    runs over :func:`feature_grid` of ``p`` (up to ``4 p``, dense around ``n = p``, at least 4). More data can
     hurt: the error peaks where ``n = p``, the same interpolation threshold seen from the other side.
 
     Returns
@@ -558,7 +559,8 @@ def samplewise_curve(
         ``ridge``.
     """
     p = check_int(n_features, "n_features", low=1, high=5000)
-    grid = sorted({int(n) for n in (feature_grid(p, max_ratio=4.0) if n_trains is None else n_trains)})
+    default = [n for n in feature_grid(max(p, 4), max_ratio=4.0) if n >= 4]  # the p-grid's shape, n >= 4
+    grid = sorted({int(n) for n in (default if n_trains is None else n_trains)})
     if not grid or grid[0] < 4:
         raise ValueError(f"`n_trains` must list numbers of training points >= 4. Got {grid} instead.")
     rng = np.random.default_rng(check_int(seed, "seed", low=0))

@@ -58,22 +58,31 @@ with st.sidebar:
 tabs = st.tabs(["Double descent", "Grokking", "Emergence"], key="uv_part", bind="query-params")
 if tabs[0].open:
     with tabs[0]:
-        st.markdown(
-            f"Fit a fixed target (half linear, half quadratic in 10 inputs) from n = {n} noisy points with p random "
-            "ReLU features, by least squares, taking the smallest-norm solution once many fit exactly. Median of "
-            f"{trials} trial(s), each with new data and features; the band spans their middle half."
-        )
+        st.markdown(ux.dd_intro(n, trials))
         kw = {"n_train": n, "noise": noise, "n_trials": trials, "seed": seed}
         both = compute(dd.stack_curves, *(compute(dd.random_features_curve, **kw, ridge=lam) for lam in (0.0, ridge)))
         if both is not None:
             show_chart(uc.double_descent_chart(both, n_train=n), both, name="double descent")
             s, r = (compute(dd.peak_summary, both, n, ridge=lam) for lam in (0.0, ridge))
+            notice(ux.dd_notice(s, r, n=n, ridge=ridge))
+            st.markdown(ux.WHY_PEAK)
+            ps = (max(s.under_p, 1), n, 10 * n)
+            fits = compute(dd.fit_along_line, n_train=n, n_features=ps, noise=noise, seed=seed)
+            bv = compute(dd.bias_variance_curve, n_train=n, noise=noise, n_trials=20, seed=seed)
+            if fits is not None and bv is not None:
+                left, right = st.columns(2)
+                with left:
+                    show_chart(uc.fit_line_chart(fits), fits, name="fitted functions")
+                with right:
+                    show_chart(uc.bias_variance_chart(bv, n_train=n), bv, name="bias and variance")
+                notice(ux.why_notice(fits, bv, n=n))
+        sw = compute(dd.samplewise_curve, n_features=n, noise=noise, n_trials=trials, seed=seed)
+        if sw is not None:
+            show_chart(uc.samplewise_chart(sw, n_features=n), sw, name="sample-wise double descent")
+            top = sw.loc[sw.test_mse.idxmax()]
             notice(
-                f"Test error peaks at p = {s.peak_p} (n = {n}) at {s.peak_mse:.3g}, {s.peak_mse / s.under_mse:.0f}× "
-                f"the classical sweet spot (p = {s.under_p}, {s.under_mse:.2f}), just as train error reaches 0. "
-                f"Past the peak it descends again, to {s.over_mse:.2f} at p = {s.over_p}, "
-                f"{'below' if s.second_descent_wins else 'still above'} the sweet spot."
-                + (f" With ridge λ = {ridge:g} the error at p = n is {r.at_n_mse:.2f} instead." if ridge else "")
+                f"At a fixed p = {n} features, test error peaks at n = {top.n_train:.0f} training points "
+                f"({top.test_mse:.3g}): adding data first hurts, until n passes p."
             )
         st.markdown(
             "**The theory beside it.** For isotropic Gaussian features (x ~ N(0, I_p), |β| = 1, same n and σ) the "

@@ -26,8 +26,10 @@ def _notices(at) -> list[str]:
 def test_double_descent_renders_with_the_peak_quoted():
     at = open_page("universality", DD)
     assert_clean(at)
-    assert len(_charts(at)) == 2
+    assert len(_charts(at)) == 5  # the sweep, fitted functions, bias-variance, sample-wise, the closed form
     notes = _notices(at)
+    assert any("the peak is variance" in t for t in notes)
+    assert any("At a fixed p = 20 features, test error peaks at n =" in t for t in notes)
     assert any("(n = 20)" in t and "peaks at p =" in t for t in notes)
     assert any("With ridge λ = 0.01" in t for t in notes)
     assert any("of the formula" in t and "the simulation at n = 20" in t for t in notes)
@@ -39,7 +41,7 @@ def test_one_control_change_reruns_cleanly():
     at.run()
     assert_clean(at)
     assert widget(at, "uv_ridge").value == 0.0
-    assert len(_charts(at)) == 2
+    assert len(_charts(at)) == 5
     assert not any("With ridge" in t for t in _notices(at))
 
 

@@ -65,3 +65,48 @@ def test_set_notice(sampled) -> str:
         f"edit distance of the same answers falls from {ed.value.max():.3g} to {ed.value.min():.3g} wrong tokens "
         "per answer across the sizes on every test set."
     )
+
+
+def dd_intro(n: int, trials: int) -> str:
+    """The double-descent tab's first paragraph."""
+    return (
+        f"Fit a fixed target (half linear, half quadratic in 10 inputs) from n = {n} noisy points with p random "
+        "ReLU features, by least squares, taking the smallest-norm solution once many fit exactly. Median of "
+        f"{trials} trial(s), each with new data and features; the band spans their middle half."
+    )
+
+
+def dd_notice(s, r, *, n: int, ridge: float) -> str:
+    """The double-descent chart's "what to notice" from the two peak summaries (ridgeless, ridge)."""
+    text = (
+        f"Test error peaks at p = {s.peak_p} (n = {n}) at {s.peak_mse:.3g}, {s.peak_mse / s.under_mse:.0f}× the "
+        f"classical sweet spot (p = {s.under_p}, {s.under_mse:.2f}), just as train error reaches 0. Past the peak "
+        f"it descends again, to {s.over_mse:.2f} at p = {s.over_p}, "
+        f"{'below' if s.second_descent_wins else 'still above'} the sweet spot."
+    )
+    return text + (f" With ridge λ = {ridge:g} the error at p = n is {r.at_n_mse:.2f} instead." if ridge else "")
+
+
+WHY_PEAK = (
+    "**Why the peak.** Left: one trial's fits along a line through input space, at the sweet spot, at p = n and "
+    "far past it. At p = n exactly one set of weights fits every noisy label, and it bends wildly to do so; with "
+    "many more features the smallest-norm fit is calm. Right: over trials with one target, the test error splits "
+    "into squared bias (the average fit's miss) and variance (how much the fit changes with the sample)."
+)
+
+
+def why_notice(line, bv, *, n: int) -> str:
+    """The fitted-function and bias-variance charts' "what to notice"."""
+    target = line[line.series == "target"].y.to_numpy()
+    rms = {
+        int(p): float(((g.y.to_numpy() - target) ** 2).mean() ** 0.5)
+        for p, g in line[line.series != "target"].groupby("n_features")
+    }
+    fits = ", ".join(f"{v:.2f} at p = {p}" for p, v in rms.items())
+    w = bv.pivot(index="n_features", columns="part", values="value")
+    at = w.loc[w.index[abs(w.index - n).argmin()]]
+    return (
+        f"Along the line the fits miss the target by (root mean square) {fits}. At p = {n} the variance is "
+        f"{at['variance']:.3g} and the squared bias {at['bias²']:.3g}: the peak is variance. Far past it, at p = "
+        f"{w.index[-1]}, the variance is {w['variance'].iloc[-1]:.3g}."
+    )
