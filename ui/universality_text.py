@@ -36,15 +36,21 @@ TEST_SET_INTRO = (
 )
 
 
+def _sci(x: float) -> str:
+    """7.5e+11 -> '7.5 × 10^11' (page text, not Python's exponent notation)."""
+    mantissa, exponent = f"{x:.1e}".split("e")
+    return f"{mantissa.rstrip('0').rstrip('.')} × 10^{int(exponent)}"
+
+
 def emergence_notice(curves, *, length: int) -> str:
     """The idealised chart's "what to notice": where each metric passes 50% and how fast exact match climbs."""
     half_p, half_em = em.scale_at(curves, em.METRICS[0], 0.5), em.scale_at(curves, em.METRICS[1], 0.5)
     axis = math.log10(curves.scale.max() / curves.scale.min())
     rise = em.rise_decades(curves, em.METRICS[1])
-    at = f"N = {half_em:.2g}" if half_em else "no size in this range"
-    first = f"N = {half_p:.2g}" if half_p else "no size in this range"
+    at = f"N = {_sci(half_em)}" if half_em else "no size in this range"
+    first = f"N = {_sci(half_p)}" if half_p else "no size in this range"
     if half_p and half_em:
-        at = f"{at}, {half_em / half_p:.0f}× larger"
+        at = f"{at}, {half_em / half_p:,.0f} times larger"
     climb = (
         f" Exact match climbs from 5% to 95% within {rise:.2g} decades, {rise / axis:.0%} of the {axis:.0f}-decade "
         "axis, while per-token accuracy improved all along."
@@ -58,12 +64,12 @@ def test_set_notice(sampled) -> str:
     """The finite-benchmark chart's "what to notice": the first model each test set sees above 0."""
     em_rows = sampled[(sampled.metric == em.METRICS[1]) & (sampled.value > 0)]
     first = em_rows.groupby("n_test").scale.min()
-    seen = "; ".join(f"{n:,} items: first nonzero at N = {s:.2g}" for n, s in first.items()) or "none is ever nonzero"
+    seen = "; ".join(f"{n:,} items: first nonzero at N = {_sci(s)}" for n, s in first.items()) or "none is ever nonzero"
     ed = sampled[sampled.metric == em.METRICS[2]]
     return (
         f"Exact match, {seen}. The smallest nonzero score a test set of n items can report is 1/n. The token "
-        f"edit distance of the same answers falls from {ed.value.max():.3g} to {ed.value.min():.3g} wrong tokens "
-        "per answer across the sizes on every test set."
+        f"edit distance of the same answers goes from {ed.value.max():.3g} to {ed.value.min():.3g} wrong tokens "
+        "per answer over the model sizes."
     )
 
 
