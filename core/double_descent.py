@@ -418,3 +418,157 @@ def peak_summary(curve: pd.DataFrame, n_train: int, *, ridge: float = 0.0) -> Pe
         over_p=best(p > n)[0],
         over_mse=best(p > n)[1],
     )
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Why the peak: the fitted function, bias and variance, and the sample-wise view
+
+
+def fit_along_line(
+    *,
+    n_train: int = 100,
+    n_features: Sequence[int] = (40, 100, 1000),
+    noise: float = 0.2,
+    ridge: float = 0.0,
+    seed: int = 0,
+    n_grid: int = 201,
+) -> pd.DataFrame:
+    r"""The fitted functions of :func:`random_features_curve`'s recipe along one line through input space.
+
+    One trial (target, ``n_train`` noisy points in 10 dimensions, one pool of frozen ReLU features); for each
+    ``p`` the min-norm (or ridge) fit on the first ``p`` features. Predictions and the target are evaluated on
+    :math:`x(t) = t\,(u + v)/\|u + v\|`, :math:`t \in [-3, 3]`, a line through the origin along which the
+    target has both its linear and its quadratic part. Near ``p = n`` the one interpolating fit swings far
+    from the target; below it the fit is too rigid, far above it the smallest-norm interpolant is calm.
+
+    Returns
+    -------
+    DataFrame
+        Long format: ``t`` (position on the line), ``series`` ("target" or "p = ..."), ``n_features`` (0 for the
+        target), ``y``.
+    """
+    n = check_int(n_train, "n_train", low=4, high=2000)
+    ps = _check_grid(n_features, max_p=MAX_CELLS // n)
+    sigma = check_real(noise, "noise", low=0.0, high=10.0)
+    lam = check_real(ridge, "ridge", low=0.0)
+    t = np.linspace(-3, 3, check_int(n_grid, "n_grid", low=2, high=100_000))  # (G,)
+    rng = np.random.default_rng(check_int(seed, "seed", low=0))
+    d = INPUT_DIM
+    u, v = _unit(rng, (1, d)), _unit(rng, (1, d))  # (1, d) each
+    X = rng.normal(size=(1, n, d))  # (1, n, d)
+    y = _target(X, u, v) + sigma * rng.normal(size=(1, n))  # (1, n)
+    direction = (u + v) / np.linalg.norm(u + v)  # (1, d)
+    line = t[None, :, None] * direction[:, None, :]  # (1, G, d)
+    W = rng.normal(size=(1, d, ps[-1]))  # (1, d, pmax)
+    Z, Zl = (np.maximum(A @ W / np.sqrt(d), 0.0) for A in (X, line))  # (1, n, pmax), (1, G, pmax)
+    frames = [pd.DataFrame({"t": t, "series": "target", "n_features": 0, "y": _target(line, u, v)[0]})]
+    for p in ps:
+        a = _min_norm_fit(Z[:, :, :p] / np.sqrt(p), y, lam)[:, :, None] / np.sqrt(p)  # (1, p, 1)
+        frames.append(pd.DataFrame({"t": t, "series": f"p = {p}", "n_features": p, "y": (Zl[:, :, :p] @ a)[0, :, 0]}))
+    return pd.concat(frames, ignore_index=True)
+
+
+def _rf_predictions(
+    rng: np.random.Generator, T: int, n: int, Xt: np.ndarray, u: np.ndarray, v: np.ndarray, ps: tuple, sigma: float,
+    lam: float,
+) -> np.ndarray:  # fmt: skip
+    """Test predictions, shape (T, len(ps), m), of ``T`` trials with new data and features but one fixed target."""
+    d, pmax, m = INPUT_DIM, ps[-1], len(Xt)
+    X = rng.normal(size=(T, n, d))  # (T, n, d)
+    y = _target(X, np.broadcast_to(u, (T, d)), np.broadcast_to(v, (T, d))) + sigma * rng.normal(size=(T, n))
+    W = rng.normal(size=(T, d, pmax))  # (T, d, pmax)
+    Z = np.maximum(X @ W / np.sqrt(d), 0.0)  # (T, n, pmax)
+    Zt = np.maximum(np.broadcast_to(Xt, (T, m, d)) @ W / np.sqrt(d), 0.0)  # (T, m, pmax)
+    out = np.empty((T, len(ps), m))
+    for j, p in enumerate(ps):
+        a = _min_norm_fit(Z[:, :, :p] / np.sqrt(p), y, lam)[:, :, None] / np.sqrt(p)  # (T, p, 1)
+        out[:, j] = (Zt[:, :, :p] @ a)[..., 0]
+    return out
+
+
+def bias_variance_curve(
+    *,
+    n_train: int = 100,
+    n_features: Sequence[int] | None = None,
+    noise: float = 0.2,
+    ridge: float = 0.0,
+    n_trials: int = 20,
+    n_test: int = 300,
+    seed: int = 0,
+) -> pd.DataFrame:
+    r"""The test error of the random-features fit split into squared bias and variance over trials.
+
+    One target (:func:`random_features_curve`'s, with fixed ``u, v``) and one set of test inputs; every trial
+    draws new training data, label noise and features. With :math:`\bar f(x)` the mean prediction over trials,
+    :math:`\text{bias}^2 = \text{mean}_x (\bar f(x) - f(x))^2`, :math:`\text{variance} = \text{mean}_x
+    \text{mean}_t (\hat f_t(x) - \bar f(x))^2`, and their sum is exactly the mean test error over trials. The
+    peak at ``p = n`` is variance: the interpolant depends wildly on the sample.
+
+    Returns
+    -------
+    DataFrame
+        Long format: ``n_features``, ``gamma`` (p / n), ``part`` ("bias²", "variance", "test error"), ``value``
+        (squared output units), ``ridge``.
+    """
+    n = check_int(n_train, "n_train", low=4, high=2000)
+    m = check_int(n_test, "n_test", low=10, high=20_000)
+    ps = _check_grid(feature_grid(n) if n_features is None else n_features, max_p=MAX_CELLS // (n + m))
+    sigma = check_real(noise, "noise", low=0.0, high=10.0)
+    lam = check_real(ridge, "ridge", low=0.0)
+    trials = check_int(n_trials, "n_trials", low=2, high=500)
+    rng = np.random.default_rng(check_int(seed, "seed", low=0))
+    u, v = _unit(rng, (1, INPUT_DIM))[0], _unit(rng, (1, INPUT_DIM))[0]  # (d,) each: the one target
+    Xt = rng.normal(size=(m, INPUT_DIM))  # (m, d)
+    f_test = _target(Xt[None], u[None], v[None])[0]  # (m,)
+    pred = np.concatenate(
+        [_rf_predictions(rng, min(CHUNK, trials - t), n, Xt, u, v, ps, sigma, lam) for t in range(0, trials, CHUNK)]
+    )  # (trials, len(ps), m)
+    mean = pred.mean(axis=0)  # (len(ps), m)
+    parts = {
+        "bias²": np.mean((mean - f_test) ** 2, axis=1),
+        "variance": np.mean((pred - mean) ** 2, axis=(0, 2)),
+        "test error": np.mean((pred - f_test) ** 2, axis=(0, 2)),
+    }
+    return pd.concat(
+        [pd.DataFrame({"n_features": ps, "gamma": np.asarray(ps) / n, "part": k, "value": v_, "ridge": lam})
+         for k, v_ in parts.items()],
+        ignore_index=True,
+    )  # fmt: skip
+
+
+def samplewise_curve(
+    *,
+    n_features: int = 100,
+    n_trains: Sequence[int] | None = None,
+    noise: float = 0.2,
+    ridge: float = 0.0,
+    n_trials: int = 10,
+    n_test: int = 500,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Sample-wise double descent: test error against the number of training points ``n`` at a fixed ``p``.
+
+    Each ``n`` is one :func:`random_features_curve` at ``n_features=[p]`` (median over trials); by default ``n``
+    runs over :func:`feature_grid` of ``p`` (up to ``4 p``, dense around ``n = p``, at least 4). More data can
+    hurt: the error peaks where ``n = p``, the same interpolation threshold seen from the other side.
+
+    Returns
+    -------
+    DataFrame
+        One row per ``n``: ``n_train``, ``n_features``, ``train_mse``, ``test_mse``, ``test_q25``, ``test_q75``,
+        ``ridge``.
+    """
+    p = check_int(n_features, "n_features", low=1, high=5000)
+    default = [n for n in feature_grid(max(p, 4), max_ratio=4.0) if n >= 4]  # the p-grid's shape, n >= 4
+    grid = sorted({int(n) for n in (default if n_trains is None else n_trains)})
+    if not grid or grid[0] < 4:
+        raise ValueError(f"`n_trains` must list numbers of training points >= 4. Got {grid} instead.")
+    rng = np.random.default_rng(check_int(seed, "seed", low=0))
+    seeds = rng.integers(0, 2**31, len(grid))
+    rows = [
+        random_features_curve(n_train=n, n_features=[p], noise=noise, ridge=ridge, n_trials=n_trials, n_test=n_test,
+                              seed=int(s)).assign(n_train=n)
+        for n, s in zip(grid, seeds, strict=True)
+    ]  # fmt: skip
+    out = pd.concat(rows, ignore_index=True)
+    return out[["n_train", "n_features", "train_mse", "test_mse", "test_q25", "test_q75", "ridge"]]

@@ -20,11 +20,13 @@ import pandas as pd
 import torch
 from torch import nn
 
-from core._validation import check_array, check_int, check_positive, check_real
+from core._validation import check_array, check_choice, check_int, check_positive, check_real
 from core.training import Callback, make_mlp, resolve_device, seeded_generator
 
 METRICS = ("per-token accuracy", "exact match", "token edit distance")
 SCALE_RANGE = (1e7, 1e12)  # parameters: the range of the analytic curves (small to large language models)
+PER_TOKEN_MODELS = ("power-law loss", "steady accuracy")
+P_RANGE = (0.5, 0.999)  # "steady accuracy": per-token accuracy at the smallest and the largest scale
 
 
 def per_token_accuracy(scale: float | np.ndarray, *, c: float = 1e7, alpha: float = 0.5) -> np.ndarray:
@@ -54,6 +56,51 @@ def per_token_accuracy(scale: float | np.ndarray, *, c: float = 1e7, alpha: floa
     if np.any(N <= 0):
         raise ValueError(f"`scale` must be > 0 (numbers of parameters). Got minimum {N.min():.3g} instead.")
     return np.exp(-((N / check_positive(c, "c")) ** -check_positive(alpha, "alpha")))
+
+
+def per_token_accuracy_steady(
+    scale: float | np.ndarray, *, scale_range: tuple[float, float] = SCALE_RANGE, p_range: tuple[float, float] = P_RANGE
+) -> np.ndarray:
+    r"""Per-token accuracy that improves steadily: by the same amount per decade of model size.
+
+    .. math::
+
+        p(N) = p_0 + (p_1 - p_0)\,\frac{\log N - \log N_0}{\log N_1 - \log N_0}
+
+    between :math:`(N_0, p_0)` and :math:`(N_1, p_1)`, clipped to :math:`[p_0, p_1]` outside. A straight line on
+    a log-size axis: no threshold, no acceleration. (Under :func:`per_token_accuracy` the error ``1 - p`` falls
+    by a constant *factor* per decade instead, so ``p`` bends towards 1 and ``p^L`` inherits that curve.)
+
+    Parameters
+    ----------
+    scale : float or array of shape (k,)
+        Model sizes ``N`` (> 0), in parameters.
+    scale_range : (float, float)
+        ``(N_0, N_1)`` with ``0 < N_0 < N_1``.
+    p_range : (float, float)
+        ``(p_0, p_1)``, accuracies with ``0 <= p_0 <= p_1 <= 1``.
+
+    Returns
+    -------
+    ndarray of shape (k,) (or 0-d)
+        ``p(N)`` in ``[p_0, p_1]``.
+    """
+    N = check_array(scale, "scale", ndim=(0, 1))
+    if np.any(N <= 0):
+        raise ValueError(f"`scale` must be > 0 (numbers of parameters). Got minimum {N.min():.3g} instead.")
+    lo, hi = _check_range(scale_range)
+    p0, p1 = (check_real(p, "p_range", low=0.0, high=1.0) for p in p_range)
+    if p1 < p0:
+        raise ValueError(f"`p_range` must be (smallest, largest) accuracy with smallest <= largest. Got {p_range}.")
+    t = np.clip((np.log(N) - np.log(lo)) / (np.log(hi) - np.log(lo)), 0.0, 1.0)
+    return p0 + (p1 - p0) * t
+
+
+def _check_range(scale_range: tuple[float, float]) -> tuple[float, float]:
+    lo, hi = (check_positive(s, "scale_range") for s in scale_range)
+    if hi <= lo:
+        raise ValueError(f"`scale_range` must be (smallest, largest) with smallest < largest. Got {scale_range}.")
+    return lo, hi
 
 
 def _check_p(per_token: float | np.ndarray) -> np.ndarray:
@@ -110,6 +157,8 @@ def metric_curves(
     alpha: float = 0.5,
     scale_range: tuple[float, float] = SCALE_RANGE,
     n_points: int = 101,
+    model: str = PER_TOKEN_MODELS[0],
+    p_range: tuple[float, float] = P_RANGE,
 ) -> pd.DataFrame:
     """The three metrics of the same models against scale, for the page's analytic chart.
 
@@ -118,11 +167,16 @@ def metric_curves(
     length : int
         Target length ``L`` in tokens.
     c, alpha : float
-        Parameters of :func:`per_token_accuracy`.
+        Parameters of :func:`per_token_accuracy` (``model="power-law loss"``).
     scale_range : (float, float)
         Smallest and largest model size (log-spaced in between).
     n_points : int
         Number of scales.
+    model : {"power-law loss", "steady accuracy"}
+        How per-token accuracy improves with scale: :func:`per_token_accuracy` (Schaeffer et al.'s model) or
+        :func:`per_token_accuracy_steady` over ``scale_range``.
+    p_range : (float, float)
+        Per-token accuracy at the smallest and largest scale (``model="steady accuracy"``).
 
     Returns
     -------
@@ -130,12 +184,13 @@ def metric_curves(
         Long format: ``scale`` (parameters), ``metric`` (one of ``METRICS``), ``value`` (accuracies in [0, 1],
         edit distance in tokens), ``length``.
     """
-    lo, hi = (check_positive(s, "scale_range") for s in scale_range)
-    if hi <= lo:
-        raise ValueError(f"`scale_range` must be (smallest, largest) with smallest < largest. Got {scale_range}.")
+    lo, hi = _check_range(scale_range)
     N = np.geomspace(lo, hi, check_int(n_points, "n_points", low=2, high=10_000))  # (n_points,)
     L = check_int(length, "length", low=1, high=1000)
-    p = per_token_accuracy(N, c=c, alpha=alpha)
+    if check_choice(model, "model", PER_TOKEN_MODELS) == PER_TOKEN_MODELS[0]:
+        p = per_token_accuracy(N, c=c, alpha=alpha)
+    else:
+        p = per_token_accuracy_steady(N, scale_range=(lo, hi), p_range=p_range)
     values = {METRICS[0]: p, METRICS[1]: exact_match(p, L), METRICS[2]: token_edit_distance(p, L)}
     return pd.concat(
         [pd.DataFrame({"scale": N, "metric": name, "value": v, "length": L}) for name, v in values.items()],
@@ -149,6 +204,93 @@ def scale_at(curves: pd.DataFrame, metric: str, level: float) -> float | None:
         raise ValueError(f"`metric` must be one of {METRICS[:2]!r}. Got {metric!r} instead.")
     rows = curves[(curves.metric == metric) & (curves.value >= check_real(level, "level"))]
     return None if rows.empty else float(rows.scale.min())
+
+
+def rise_decades(curves: pd.DataFrame, metric: str, *, low: float = 0.05, high: float = 0.95) -> float | None:
+    """How many decades of scale ``metric`` takes to climb from ``low`` to ``high`` in :func:`metric_curves`.
+
+    Linear interpolation in log scale between grid points; None if the curve does not reach both levels.
+    Divide by the decades of the axis for the share of the chart the climb takes: small means it looks sudden.
+    """
+    if metric not in METRICS[:2]:
+        raise ValueError(f"`metric` must be one of {METRICS[:2]!r}. Got {metric!r} instead.")
+    low = check_real(low, "low", low=0.0, high=1.0)
+    high = check_real(high, "high", low=low, high=1.0, low_inclusive=False)
+    rows = curves[curves.metric == metric].sort_values("scale")
+    x, v = np.log10(rows.scale.to_numpy()), rows.value.to_numpy()
+
+    def crossing(level: float) -> float | None:
+        i = np.flatnonzero(v >= level)
+        if i.size == 0:
+            return None
+        j = int(i[0])
+        if j == 0:
+            return float(x[0])
+        return float(x[j - 1] + (level - v[j - 1]) / (v[j] - v[j - 1]) * (x[j] - x[j - 1]))
+
+    a, b = crossing(low), crossing(high)
+    return None if a is None or b is None else b - a
+
+
+def sampled_metric_curves(
+    *,
+    length: int = 10,
+    n_tests: tuple[int, ...] = (10, 100, 10_000),
+    n_models: int = 21,
+    seed: int = 0,
+    model: str = PER_TOKEN_MODELS[0],
+    c: float = 1e7,
+    alpha: float = 0.5,
+    scale_range: tuple[float, float] = SCALE_RANGE,
+    p_range: tuple[float, float] = P_RANGE,
+) -> pd.DataFrame:
+    """The idealised models scored on finite test sets: what a benchmark of ``n_test`` items would report.
+
+    ``n_models`` sizes log-spaced over ``scale_range`` get the per-token accuracy of :func:`metric_curves`. For
+    every test-set size, each model answers ``n_test`` items of ``length`` tokens, each token right
+    independently with probability ``p``; the wrong tokens per item are drawn as Binomial(L, 1 - p). A measured
+    exact match is a multiple of ``1 / n_test``: with few items it reads exactly 0 until ``p^L`` is about
+    ``1 / n_test`` and then jumps, the resolution effect of Schaeffer et al. (2023, sec. 3); with many items it
+    follows ``p^L``. The edit distance of the same answers is a continuous metric and moves at every size.
+
+    Returns
+    -------
+    DataFrame
+        Long format: ``scale``, ``n_test``, ``metric`` (one of ``METRICS``), ``value`` (measured), ``expected``
+        (the population value: ``p``, ``p^L`` or ``L (1 - p)``), ``length``.
+    """
+    L = check_int(length, "length", low=1, high=1000)
+    sizes = sorted({check_int(n, "n_tests[i]", low=1, high=1_000_000) for n in n_tests})
+    if not sizes:
+        raise ValueError("`n_tests` must list at least one test-set size. Got () instead.")
+    curves = metric_curves(
+        length=L,
+        c=c,
+        alpha=alpha,
+        scale_range=scale_range,
+        n_points=check_int(n_models, "n_models", low=2, high=1000),
+        model=model,
+        p_range=p_range,
+    )
+    wide = curves.pivot(index="scale", columns="metric", values="value").sort_index()
+    p = wide[METRICS[0]].to_numpy()  # (n_models,)
+    rng = np.random.default_rng(check_int(seed, "seed", low=0))
+    frames = []
+    for n_test in sizes:
+        wrong = rng.binomial(L, 1 - p[:, None], size=(p.size, n_test))  # (n_models, n_test) wrong tokens per item
+        measured = {
+            METRICS[0]: 1 - wrong.mean(axis=1) / L,
+            METRICS[1]: (wrong == 0).mean(axis=1),
+            METRICS[2]: wrong.mean(axis=1),
+        }
+        for name, v in measured.items():
+            frames.append(
+                pd.DataFrame(
+                    {"scale": wide.index, "n_test": n_test, "metric": name, "value": v, "expected": wide[name],
+                     "length": L}
+                )
+            )  # fmt: skip
+    return pd.concat(frames, ignore_index=True)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -211,7 +353,6 @@ def train_addition_models(config: AdditionConfig = AdditionConfig(), *, callback
     x_test, y_test = (t.to(device) for t in _addition_batch(cfg.n_test, cfg.digits, gen))  # fixed held-out sums
     rows: list[dict] = []
     for k, width in enumerate(cfg.widths):
-        torch.manual_seed(cfg.seed + k)
         model = make_mlp((20 * cfg.digits, width, 10 * L), generator=gen).to(device)
         opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
         n_params = sum(p.numel() for p in model.parameters())

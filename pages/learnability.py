@@ -5,6 +5,7 @@ import streamlit as st
 import core.learnability as lt
 from ui import charts_learnability as lc
 from ui import controls, page
+from ui import learnability_text as lx
 from ui.runs import live_run
 
 page.header(
@@ -23,74 +24,79 @@ with st.sidebar:
     log_h = controls.slider("log10 |H| of the finite class", 1, 100, 6, key="lp_logh")
     vc = controls.select_slider("VC dimension d", [1, 2, 3, 5, 10, 20, 50, 100, 300, 1000], 10, key="lp_vc")
     st.subheader("Sparse parity (SGD)")
-    barak = {"lp_width": 1000, "lp_ns": [20, 30, 40, 50], "lp_steps": 10000}
+    barak = {"lp_width": 1000, "lp_ns": [20, 30, 40, 50], "lp_steps": 10000, "lp_seeds": 2}
     controls.preset("Preset", {"Custom": {}, "Barak et al. 2022 (width 1000, n = 20-50)": barak}, key="lp_preset")
-    ns = controls.multiselect("Input bits n", [6, 10, 15, 20, 30, 40, 50, 60, 80], lt.PARITY.ns, key="lp_ns")
+    ns = controls.multiselect("Input bits n", lx.N_CHOICES, lt.ParitySweepConfig.ns, key="lp_ns")
+    n_seeds = controls.select_slider("Seeds per n", [1, 2, 3, 5, 8], lt.ParitySweepConfig.n_seeds, key="lp_seeds")
     width = controls.select_slider("Hidden width", [16, 32, 64, 128, 256, 512, 1000], lt.PARITY.width, key="lp_width")
     steps = [100, 200, 500, 1000, 2000, 3000, 4000, 6000, 10000, 20000]
-    cap = controls.select_slider("Step cap", steps, lt.PARITY.max_steps, key="lp_steps")
+    cap = controls.select_slider("Step cap", steps, lt.ParitySweepConfig.max_steps, key="lp_steps")
     noise = controls.slider("Label noise p (flip probability)", 0.0, 0.45, lt.PARITY.noise, step=0.05, key="lp_noise")
     noise_n = controls.select_slider("n, noise runs (k = 3)", [6, 10, 20, 30, 40], lt.PARITY.noise_n, key="lp_nn")
     noise_steps = controls.select_slider("Steps, noise runs", steps, lt.PARITY.noise_steps, key="lp_nsteps")
     seed = controls.seed(key="lp_seed")
+    st.subheader("Hidden progress")
+    hp_n = controls.select_slider(
+        "n, hidden progress", [12, 16, 20, 24, 32], lt.HiddenProgressConfig.n_bits, key="lp_hn"
+    )
+    hp_k = controls.select_slider("k, hidden progress", [2, 3, 4], lt.HiddenProgressConfig.k, key="lp_hk")
+    hp_steps = controls.select_slider("Steps, hidden progress", steps, lt.HiddenProgressConfig.steps, key="lp_hs")
     st.subheader("Proper vs improper")
     max_n = controls.select_slider("Largest n", list(range(3, 11)), max(lt.PROPER.ns), key="lp_max_n")
     m = controls.select_slider("Training examples m", [20, 50, 100, 200, 500], lt.PROPER.m, key="lp_m")
 
-tabs = st.tabs(["PAC bounds", "Sparse parity", "Label noise", "Proper vs improper"], key="lp_tab", bind="query-params")
+names = ["PAC bounds", "Sparse parity", "Hidden progress", "Label noise", "Proper vs improper"]
+tabs = st.tabs(names, key="lp_tab", bind="query-params")
 
 with tabs[0]:
     if tabs[0].open:
-        kwargs = ({"h_size": 10.0**log_h}, {"h_size": 10.0**log_h, "realizable": False}, {"vc_dim": vc})
-        ms = [page.compute(lt.pac_sample_bound, eps=eps, delta=delta, **kw) for kw in kwargs]
-        curve = page.compute(lt.pac_bound_curve, delta=delta, h_size=10.0**log_h, vc_dim=vc, eps_min=0.005)
+        h = 10.0**log_h
+        kwargs = (
+            {"h_size": h},
+            {"h_size": h, "realizable": False},
+            {"h_size": h, "realizable": False, "uniform": True},
+        )
+        ms = [page.compute(lt.pac_sample_bound, eps=eps, delta=delta, **kw) for kw in (*kwargs, {"vc_dim": vc})]
+        curve = page.compute(lt.pac_bound_curve, delta=delta, h_size=h, vc_dim=vc, eps_min=0.005)
         if curve is not None and None not in ms:
-            for col, name, value in zip(st.columns(3), lt.BOUND_NAMES, ms, strict=True):
+            for col, name, value in zip(st.columns(4), lt.BOUND_NAMES, ms, strict=True):
                 col.metric(f"m, {name}", f"{value:,}")
             page.show_chart(lc.pac_chart(curve, eps=eps), curve, name="pac bounds")
-            page.notice(
-                f"At ε = {eps:g}, δ = {delta:g}, a class of 10^{log_h} hypotheses needs {ms[0]:,} examples when "
-                f"some hypothesis is perfect, but {ms[1]:,} ({ms[1] / ms[0]:.0f}×) without that promise: the "
-                f"agnostic rate is 1/ε², not 1/ε. VC dimension {vc} gives {ms[2]:,} by the Blumer et al. bound. "
-                "All three are guarantees for *any* distribution, so real learners usually need far fewer."
-            )
+            page.notice(lx.pac_notice(ms, eps=eps, delta=delta, log_h=log_h, vc=vc))
+        st.markdown(lx.PAC_GUARANTEES)
 
 with tabs[1]:
     if tabs[1].open:
-        st.markdown(
-            "Inputs are random ±1 strings of n bits; the label is the product of k hidden bits. SGD trains a "
-            "2-layer ReLU net (hinge loss, fresh samples every step) until 99% of a held-out batch is right. "
-            "Both axes are logarithmic, so a power law is a straight line."
-        )
-        config = {"ns": tuple(sorted(ns)), "ks": lt.PARITY.ks, "width": width, "max_steps": cap, "seed": seed}
-        label = f"Training {len(ns) * len(lt.PARITY.ks)} sparse-parity runs"
-        sweep = live_run(lt.steps_to_accuracy, config, label=label, key="lp_sweep", live_chart=lc.parity_live_chart)
+        st.markdown(lx.PARITY_INTRO)
+        config = lt.ParitySweepConfig(ns=tuple(sorted(ns)), n_seeds=n_seeds, width=width, max_steps=cap, seed=seed)
+        label = f"Training {len(ns) * len(config.ks) * n_seeds} sparse-parity networks"
+        sweep = live_run(lt.parity_scaling, config, label=label, key="lp_sweep", live_chart=lc.parity_live_chart)
         if sweep is not None:
-            fits = page.compute(lt.fit_exponents, sweep)
+            fits = page.compute(lt.fit_exponents, sweep, n_boot=1000, seed=seed)
             page.show_chart(lc.parity_steps_chart(sweep, fits), sweep, name="sparse parity steps")
-            fit = {row.k: row.exponent for row in fits.dropna().itertuples()}
-            for col, (k, a) in zip(st.columns(max(len(fit), 1)), fit.items(), strict=False):
-                col.metric(f"fitted exponent, k = {k}", f"{a:.2f}", f"theory: {k - 1}", "off", delta_arrow="off")
-            slopes = " and ".join(f"n^{a:.2f} for k = {k}" for k, a in fit.items()) or "? (pick two or more n)"
-            last = sweep[sweep["n"] == max(ns)].dropna().itertuples()
-            top = [f"k = {r.k} took {r.steps_to_99:,.0f} steps" for r in last]
-            page.notice(
-                f"Steps to 99% grow like {slopes} over n = {min(ns)}-{max(ns)}. At n = {max(ns)}: "
-                f"{', '.join(top) or 'none reached 99%'} ({sweep['seconds'].sum():.1f} s of training in all)."
-            )
-            st.markdown(
-                "**Theory.** Gradient methods see only noisy averages, and against ~n^k candidate supports such "
-                "*statistical-query* learners need n^Ω(k) total work. Barak et al. (2022) find SGD learns within "
-                "n^O(k) steps, near that limit; for a sign-SGD variant Kou et al. (2024) prove ~n^(k-1) samples "
-                "(steps at a fixed batch) suffice, n^k work in all. These are large-n statements: at the small n "
-                "a CPU affords, fixed costs can flatten the slopes, so compare k = 3 with k = 2 rather than with k."
-            )
+            shown = fits.dropna(subset=["exponent"]).itertuples()
+            for col, f in zip(st.columns(max(len(fits), 1)), shown, strict=False):
+                interval = f"90% interval {f.exponent_lo:.2f} to {f.exponent_hi:.2f}"
+                col.metric(f"fitted exponent, k = {f.k}", f"{f.exponent:.2f}", interval, "off", delta_arrow="off")
+            page.notice(lx.parity_notice(sweep, fits))
+            st.markdown(lx.PARITY_THEORY)
 
 with tabs[2]:
     if tabs[2].open:
-        config = {"n_bits": noise_n, "k": 3, "noise": noise, "steps": noise_steps, "width": width, "seed": seed}
+        st.markdown(lx.HIDDEN_INTRO)
+        config = lt.HiddenProgressConfig(n_bits=hp_n, k=hp_k, steps=hp_steps, width=width, seed=seed)
+        label = f"Training on a {hp_k}-sparse parity of {hp_n} bits"
+        hp = live_run(lt.hidden_progress, config, label=label, key="lp_hidden", live_chart=lc.hidden_live_chart)
+        if hp is not None:
+            page.show_chart(lc.hidden_progress_chart(hp), hp, name="hidden progress")
+            st.altair_chart(lc.bit_weight_heatmap(hp, hp.attrs["support"]), width="stretch")
+            page.notice(lx.hidden_notice(hp, k=hp_k, n=hp_n))
+
+with tabs[3]:
+    if tabs[3].open:
+        config = lt.NoiseConfig(n_bits=noise_n, noise=noise, steps=noise_steps, width=width, seed=seed)
         label = "Training with clean and with noisy labels"
-        curves = live_run(lt.parity_noise_curves, config, label=label, key="lp_noisy", live_chart=lc.noise_chart)
+        curves = live_run(lt.parity_noise_run, config, label=label, key="lp_noisy", live_chart=lc.noise_chart)
         if curves is not None:
             page.show_chart(lc.noise_chart(curves), curves, name="parity label noise")
             hit = page.compute(lt.steps_to_target, curves).itertuples()
@@ -103,26 +109,15 @@ with tabs[2]:
                 f"(1 - 2p)^-2 = {(1 - 2 * noise) ** -2:.1f}× as many steps and sits near 50% that much longer."
             )
 
-with tabs[3]:
-    if tabs[3].open:
-        st.markdown(
-            "A random 2-term DNF labels m uniform examples. The **proper** learner must answer with a 2-term "
-            "DNF: it scores every pair of the 3^n conjunctions. The **improper** learner answers with a 2-CNF, "
-            "which can express every 2-term DNF: it deletes each 2-literal clause a positive example falsifies."
-        )
-        config = {"ns": tuple(range(2, max_n + 1)), "m": m, "seed": seed}
-        res = live_run(lt.proper_vs_improper, config, label="Learning 2-term DNFs", key="lp_proper")
+with tabs[4]:
+    if tabs[4].open:
+        st.markdown(lx.PROPER_INTRO)
+        config = lt.ProperConfig(ns=tuple(range(2, max_n + 1)), m=m, seed=seed)
+        res = live_run(lt.proper_vs_improper_run, config, label="Learning 2-term DNFs", key="lp_proper")
         if res is not None:
             page.show_chart(lc.proper_time_chart(res), res, name="proper vs improper")
             st.altair_chart(lc.proper_accuracy_chart(res), width="stretch")
-            top = res[res["n"] == max_n].set_index("learner")
-            p, q = top.loc[lt.LEARNERS[0]], top.loc[lt.LEARNERS[1]]
-            page.notice(
-                f"At n = {max_n} the exhaustive search scored {p.searched:,.0f} DNFs in {p.seconds:.3g} s; "
-                f"elimination examined {q.searched:,.0f} clauses in {q.seconds * 1e3:.2g} ms. Test accuracy from "
-                f"m = {m} examples: {p.test_acc:.0%} (proper) vs {q.test_acc:.0%} (improper). The 2-CNF class is "
-                f"far larger (2^{q.searched:.0f} hypotheses), so by the PAC bound it needs more examples."
-            )
+            page.notice(lx.proper_notice(res, max_n=max_n, m=m))
 
 st.subheader("Hardness you cannot train around")
 st.markdown(

@@ -7,6 +7,7 @@ from core import emergence as em
 from core.grokking import OPERATIONS, SYMBOLS, GrokkingConfig, grokking_summary, train_grokking
 from ui import charts_universality as uc
 from ui import controls
+from ui import universality_text as ux
 from ui.page import compute, header, notice, references, show_chart
 from ui.runs import live_run
 
@@ -45,8 +46,11 @@ with st.sidebar:
     g["steps"] = controls.select_slider("Step budget", [300, 1000, 2000, 3000, 6000, 10000], D.steps, key="uv_steps")
     stop = controls.toggle(f"Stop {D.patience} steps after test accuracy ≥ 99%", True, key="uv_stop")
     st.subheader("Emergence")
-    length = controls.select_slider("Target length L (tokens)", [1, 2, 5, 10, 20, 50, 100], 10, key="uv_len")
-    alpha = controls.select_slider("Per-token loss ∝ N^-α, α =", [0.2, 0.3, 0.5, 0.7, 1.0], 0.5, key="uv_alpha")
+    ptm = controls.select(
+        "Per-token model (idealised)", em.PER_TOKEN_MODELS, ux.EMERGENCE_DEFAULTS["model"], key="uv_ptm"
+    )
+    length = controls.select_slider("Target length L (tokens)", [1, 2, 5, 10, 20, 50, 100], 50, key="uv_len")
+    alpha = controls.select_slider("Power-law loss ∝ N^-α, α =", [0.2, 0.3, 0.5, 0.7, 1.0, 2.0], 1.0, key="uv_alpha")
     digits = controls.select_slider("Addition: digits per operand", [2, 3, 4, 5, 6, 8], 6, key="uv_digits")
     widest = controls.select_slider("Addition: widest model", [32, 64, 128, 256, 512], 512, key="uv_widest")
     seed = controls.seed(key="uv_seed")
@@ -54,22 +58,31 @@ with st.sidebar:
 tabs = st.tabs(["Double descent", "Grokking", "Emergence"], key="uv_part", bind="query-params")
 if tabs[0].open:
     with tabs[0]:
-        st.markdown(
-            f"Fit a fixed target (half linear, half quadratic in 10 inputs) from n = {n} noisy points with p random "
-            "ReLU features, by least squares, taking the smallest-norm solution once many fit exactly. Median of "
-            f"{trials} trial(s), each with new data and features; the band spans their middle half."
-        )
+        st.markdown(ux.dd_intro(n, trials))
         kw = {"n_train": n, "noise": noise, "n_trials": trials, "seed": seed}
         both = compute(dd.stack_curves, *(compute(dd.random_features_curve, **kw, ridge=lam) for lam in (0.0, ridge)))
         if both is not None:
             show_chart(uc.double_descent_chart(both, n_train=n), both, name="double descent")
             s, r = (compute(dd.peak_summary, both, n, ridge=lam) for lam in (0.0, ridge))
+            notice(ux.dd_notice(s, r, n=n, ridge=ridge))
+            st.markdown(ux.WHY_PEAK)
+            ps = (max(s.under_p, 1), n, 10 * n)
+            fits = compute(dd.fit_along_line, n_train=n, n_features=ps, noise=noise, seed=seed)
+            bv = compute(dd.bias_variance_curve, n_train=n, noise=noise, n_trials=20, seed=seed)
+            if fits is not None and bv is not None:
+                left, right = st.columns(2)
+                with left:
+                    show_chart(uc.fit_line_chart(fits), fits, name="fitted functions")
+                with right:
+                    show_chart(uc.bias_variance_chart(bv, n_train=n), bv, name="bias and variance")
+                notice(ux.why_notice(fits, bv, n=n))
+        sw = compute(dd.samplewise_curve, n_features=n, noise=noise, n_trials=trials, seed=seed)
+        if sw is not None:
+            show_chart(uc.samplewise_chart(sw, n_features=n), sw, name="sample-wise double descent")
+            top = sw.loc[sw.test_mse.idxmax()]
             notice(
-                f"Test error peaks at p = {s.peak_p} (n = {n}) at {s.peak_mse:.3g}, {s.peak_mse / s.under_mse:.0f}× "
-                f"the classical sweet spot (p = {s.under_p}, {s.under_mse:.2f}), just as train error reaches 0. "
-                f"Past the peak it descends again, to {s.over_mse:.2f} at p = {s.over_p}, "
-                f"{'below' if s.second_descent_wins else 'still above'} the sweet spot."
-                + (f" With ridge λ = {ridge:g} the error at p = n is {r.at_n_mse:.2f} instead." if ridge else "")
+                f"At a fixed p = {n} features, test error peaks at n = {top.n_train:.0f} training points "
+                f"({top.test_mse:.3g}): adding data first hurts, until n passes p."
             )
         st.markdown(
             "**The theory beside it.** For isotropic Gaussian features (x ~ N(0, I_p), |β| = 1, same n and σ) the "
@@ -88,11 +101,7 @@ if tabs[0].open:
 if tabs[1].open:
     with tabs[1]:
         op, mod = SYMBOLS[g["operation"]], g["modulus"]
-        st.markdown(
-            f"(a {op} b) mod {mod}, learned from {g['train_fraction']:.0%} of all pairs by an MLP (a 64-d embedding "
-            "per operand, concatenated, one hidden layer of 192 ReLUs), full-batch AdamW. Weight decay pulls the "
-            "weights towards zero at every step; set it to 0 to see memorisation without generalisation."
-        )
+        st.markdown(ux.GROKKING_INTRO.format(op=op, mod=mod, frac=g["train_fraction"]))
         cfg = GrokkingConfig(**g, patience=D.patience if stop else 0, seed=seed)
         label = f"Training on (a {op} b) mod {mod} for up to {cfg.steps:,} steps"
         hist = live_run(train_grokking, cfg, label=label, key="uv_grok", live_chart=uc.live_grokking_chart)
@@ -105,7 +114,7 @@ if tabs[1].open:
             mem = f"{mem}{s.test_acc_at_memorisation:.0%})" if s.memorised_step else "never memorised (train < 99%)"
             gen = f"generalised (test ≥ 95%) at step {s.generalised_step}, {s.delay:.0f}× later" if s.delay else ""
             gen = gen or f"did not reach 95% test accuracy within {s.last_step:,} steps (best {s.best_test_acc:.0%})"
-            why = " Without weight decay nothing pulls it to the general solution." if not g["weight_decay"] else ""
+            why = ux.NO_DECAY if not g["weight_decay"] and not s.delay else ""
             notice(
                 f"The network {mem}, and {gen}. Its weight norm went {s.norm_start:.0f} → {s.norm_peak:.0f} (peak) → "
                 f"{s.norm_end:.0f} by step {s.last_step:,}.{why}"
@@ -113,19 +122,17 @@ if tabs[1].open:
 
 if tabs[2].open:
     with tabs[2]:
-        st.markdown(
-            "**Idealised (not measured).** Suppose each output token is right with probability p(N) that improves "
-            "smoothly with model size N (per-token loss a power law). Scoring whole answers (exact match: all L "
-            "tokens right) gives p^L; counting wrong tokens (edit distance) gives L(1 − p). The measured version "
-            "follows below."
-        )
-        curves = compute(em.metric_curves, length=length, alpha=alpha)
+        st.markdown(ux.EMERGENCE_INTRO)
+        curves = compute(em.metric_curves, length=length, alpha=alpha, model=ptm, n_points=401)
         if curves is not None:
             show_chart(uc.emergence_accuracy_chart(curves), curves, name="emergence metrics")
             show_chart(uc.edit_distance_chart(curves), curves, name="emergence edit distance")
-            half_p, half_em = (compute(em.scale_at, curves, m, 0.5) for m in em.METRICS[:2])
-            at = f"N = {half_em:.2g}, {half_em / half_p:.0f}× larger" if half_em else "no size in this range"
-            notice(f"Per-token accuracy passes 50% at N = {half_p:.2g}; exact match over L = {length} tokens at {at}.")
+            notice(ux.emergence_notice(curves, length=length))
+        st.markdown(ux.TEST_SET_INTRO)
+        sampled = compute(em.sampled_metric_curves, length=length, alpha=alpha, model=ptm, seed=seed)
+        if sampled is not None:
+            show_chart(uc.test_set_chart(sampled), sampled, name="emergence test-set size")
+            notice(ux.test_set_notice(sampled))
         st.markdown(
             f"**Computed.** MLPs of widths up to {widest} (one hidden layer) learn {digits}-digit addition for "
             f"{em.AdditionConfig().steps:,} Adam steps on fresh random sums, each digit of the sum its own softmax."

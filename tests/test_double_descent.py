@@ -7,13 +7,16 @@ import pytest
 
 from core.double_descent import (
     _min_norm_fit,
+    bias_variance_curve,
     feature_grid,
+    fit_along_line,
     isotropic_agreement,
     isotropic_risk_curve,
     peak_summary,
     random_features_curve,
     ridgeless_risk,
     ridgeless_risk_curve,
+    samplewise_curve,
     stack_curves,
 )
 
@@ -145,3 +148,51 @@ def test_bad_inputs_give_clear_messages():
         random_features_curve(n_train=20, n_features=(10,), n_trials=2.5)
     with pytest.raises(ValueError, match="`curve` must be the output"):
         peak_summary(isotropic_risk_curve(n_train=20, n_features=(5,), n_trials=1), 20)
+
+
+def _rms_to_target(df, series):
+    target = df[df.series == "target"].y.to_numpy()
+    return float(np.sqrt(np.mean((df[df.series == series].y.to_numpy() - target) ** 2)))
+
+
+def test_the_interpolant_at_p_equals_n_swings_far_from_the_target():
+    # one draw can happen to be calm, so compare medians over six draws (n = 100, p = 40 / 100 / 1000)
+    rms = np.array(
+        [[_rms_to_target(df, f"p = {p}") for p in (40, 100, 1000)]
+         for df in (fit_along_line(n_features=(40, 100, 1000), seed=s, n_grid=101) for s in range(6))]
+    )  # fmt: skip
+    under, at_n, over = np.median(rms, axis=0)
+    assert at_n > 3 * under and at_n > 3 * over
+    df = fit_along_line(n_features=(100,), seed=0, n_grid=101)
+    assert set(df.series) == {"target", "p = 100"} and len(df) == 2 * 101
+    calm = fit_along_line(n_features=(100,), seed=0, ridge=1e-2, n_grid=101)
+    assert _rms_to_target(calm, "p = 100") < _rms_to_target(df, "p = 100") / 2  # a ridge tames the same fit
+
+
+def test_bias_variance_split_adds_up_and_the_peak_is_variance():
+    grid = (10, 30, 38, 40, 42, 60, 200)
+    df = bias_variance_curve(n_train=N, n_features=grid, n_trials=30, n_test=200, seed=0)
+    w = df.pivot(index="n_features", columns="part", values="value")
+    # the decomposition is exact with population (1/T) variances: mean error = bias^2 + variance
+    np.testing.assert_allclose(w["bias²"] + w["variance"], w["test error"], rtol=1e-10)
+    assert w["variance"].idxmax() == N and w["test error"].idxmax() == N
+    assert w.loc[N, "variance"] > 5 * w.loc[N, "bias²"]  # the peak is variance, not bias
+    assert w.loc[200, "variance"] < w.loc[N, "variance"] / 5
+    # test error of the same recipe, independently: random_features_curve's mean over trials at p = n is the
+    # same order of magnitude (different targets per trial there, one target here)
+    ridge = bias_variance_curve(n_train=N, n_features=(N,), n_trials=30, n_test=200, seed=0, ridge=1e-2)
+    assert ridge.set_index("part").loc["variance", "value"] < w.loc[N, "variance"] / 5
+    with pytest.raises(ValueError, match="`n_trials` must be >= 2"):
+        bias_variance_curve(n_trials=1)
+
+
+def test_samplewise_double_descent_peaks_at_n_equals_p():
+    p = 30
+    df = samplewise_curve(n_features=p, n_trains=(8, 15, 24, 28, 30, 32, 36, 60, 120), n_trials=10, seed=0)
+    assert list(df.columns) == ["n_train", "n_features", "train_mse", "test_mse", "test_q25", "test_q75", "ridge"]
+    err = df.set_index("n_train")["test_mse"]
+    assert err.idxmax() in (28, 30, 32)
+    assert err[30] > 3 * err[120] and err[30] > err[15]  # more data first hurts, then helps
+    assert (df[df.n_train <= p].train_mse < 1e-6).all()  # interpolating while n <= p
+    with pytest.raises(ValueError, match="`n_trains` must list numbers of training points >= 4"):
+        samplewise_curve(n_trains=(2, 10))

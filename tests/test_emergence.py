@@ -12,6 +12,9 @@ from core.emergence import (
     exact_match,
     metric_curves,
     per_token_accuracy,
+    per_token_accuracy_steady,
+    rise_decades,
+    sampled_metric_curves,
     scale_at,
     token_edit_distance,
     train_addition_models,
@@ -60,6 +63,56 @@ def test_metric_curves_long_format_and_the_mirage():
     # where per-token accuracy is already 70%, exact match still reads ~3%
     at = wide[wide["per-token accuracy"] >= 0.7].iloc[0]
     assert at["exact match"] < 0.03
+
+
+def test_steady_accuracy_is_a_line_in_log_size():
+    N = np.array([1e7, 1e8, 10**9.5, 1e12, 1e13])
+    p = per_token_accuracy_steady(N, scale_range=(1e7, 1e12), p_range=(0.5, 0.999))
+    np.testing.assert_allclose(p, [0.5, 0.5 + 0.499 / 5, 0.5 + 0.499 / 2, 0.999, 0.999])  # clipped past N_1
+    with pytest.raises(ValueError, match="`p_range` must be"):
+        per_token_accuracy_steady(1e8, p_range=(0.9, 0.5))
+    with pytest.raises(ValueError, match="`model` must be one of"):
+        metric_curves(model="logistic")
+
+
+def test_rise_decades_matches_the_closed_forms():
+    # power-law loss: exact match exp(-L (N/c)^-alpha) goes 5% -> 95% over log10(ln 20 / ln(1/0.95)) / alpha
+    # decades, whatever L (L only shifts it); per-token accuracy is the same curve with L = 1
+    for L, alpha in ((10, 0.5), (50, 1.0)):
+        curves = metric_curves(length=L, alpha=alpha, scale_range=(1e5, 1e14), n_points=3001)
+        expected = np.log10(np.log(20) / -np.log(0.95)) / alpha
+        assert rise_decades(curves, "exact match") == pytest.approx(expected, abs=0.01)
+    # steady accuracy: p^L = q at p = q^(1/L); p linear in log10 N
+    curves = metric_curves(length=20, model="steady accuracy", n_points=3001)
+    expected = 5 * (0.95 ** (1 / 20) - 0.05 ** (1 / 20)) / 0.499
+    assert rise_decades(curves, "exact match") == pytest.approx(expected, abs=0.01)
+    short = metric_curves(length=50, model="steady accuracy", p_range=(0.5, 0.99))  # tops out at 0.99^50 = 0.61
+    assert rise_decades(short, "exact match") is None
+    with pytest.raises(ValueError, match="`metric` must be one of"):
+        rise_decades(curves, "token edit distance")
+
+
+def test_finite_test_sets_quantise_exact_match_and_average_to_p_to_the_L():
+    df = sampled_metric_curves(length=20, n_tests=(10, 20_000), n_models=9, model="steady accuracy", seed=1)
+    assert set(df.n_test) == {10, 20_000} and set(df.metric) == set(METRICS)
+    em = df[df.metric == "exact match"]
+    small = em[em.n_test == 10]
+    assert np.allclose(small.value * 10, np.round(small.value * 10))  # resolution 1/n_test
+    assert set(small.value[small.value > 0]) and small.value[small.value > 0].min() >= 0.1
+    big = em[em.n_test == 20_000]
+    sd = np.sqrt(big.expected * (1 - big.expected) / 20_000)
+    assert np.all(np.abs(big.value - big.expected) <= 5 * sd + 1e-12)  # binomial error of 20,000 items
+    np.testing.assert_allclose(big.expected, df[(df.metric == "per-token accuracy") & (df.n_test == 10)].expected ** 20)
+    ed = df[(df.metric == "token edit distance") & (df.n_test == 20_000)]
+    np.testing.assert_allclose(ed.value, ed.expected, rtol=0.05)
+    # unbiased: the mean over many 10-item benchmarks is p^L
+    means = np.mean(
+        [sampled_metric_curves(length=20, n_tests=(10,), n_models=9, model="steady accuracy", seed=s)
+         .query("metric == 'exact match'").value.to_numpy() for s in range(300)], axis=0
+    )  # fmt: skip
+    np.testing.assert_allclose(means, small.expected.to_numpy(), atol=0.03)
+    with pytest.raises(ValueError, match="`n_tests` must list"):
+        sampled_metric_curves(n_tests=())
 
 
 def test_the_computed_addition_example(addition):

@@ -7,50 +7,88 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
 from core.learnability import (
     BOUND_NAMES,
+    HIDDEN_MEASURES,
+    HiddenProgressConfig,
+    NoiseConfig,
+    ParitySweepConfig,
+    _hinge_grads,
+    _train_parity_seeds,
     fit_exponents,
+    gradient_gap,
+    hidden_progress,
     pac_bound_curve,
     pac_sample_bound,
     parity_noise_curves,
+    parity_noise_run,
+    parity_scaling,
     sparse_parity_run,
     steps_to_accuracy,
     steps_to_target,
+    support_weight_share,
 )
+from core.training import make_mlp
 
 # ---------------------------------------------------------------------------------------------------------------
 # PAC bounds
 # ---------------------------------------------------------------------------------------------------------------
 
 
-def test_three_pac_numbers_by_hand() -> None:
+def test_pac_numbers_by_hand() -> None:
     # |H| = 1000, eps = 0.1, delta = 0.05.
     # finite, realisable: (ln 1000 + ln 20) / 0.1 = (6.907755 + 2.995732) / 0.1 = 99.0349 -> 100
     assert pac_sample_bound(eps=0.1, delta=0.05, h_size=1000) == 100
-    # finite, agnostic: (ln 1000 + ln 40) / (2 * 0.1^2) = (6.907755 + 3.688879) / 0.02 = 529.83 -> 530
-    assert pac_sample_bound(eps=0.1, delta=0.05, h_size=1000, realizable=False) == 530
-    # VC d = 10: (4 log2 40 + 8 * 10 * log2 130) / 0.1 = (4 * 5.321928 + 80 * 7.022368) / 0.1
-    #          = (21.287712 + 561.789433) / 0.1 = 5830.77 -> 5831
-    assert pac_sample_bound(eps=0.1, delta=0.05, vc_dim=10) == 5831
+    # agnostic, ERM within eps of the best in H (Shalev-Shwartz & Ben-David, Cor. 4.6):
+    # 2 ln(2 * 1000 / 0.05) / 0.1^2 = 2 * ln 40000 / 0.01 = 2 * 10.596635 / 0.01 = 2119.33 -> 2120
+    assert pac_sample_bound(eps=0.1, delta=0.05, h_size=1000, realizable=False) == 2120
+    # agnostic, uniform convergence only: (ln 1000 + ln 40) / (2 * 0.1^2) = 10.596635 / 0.02 = 529.83 -> 530
+    assert pac_sample_bound(eps=0.1, delta=0.05, h_size=1000, realizable=False, uniform=True) == 530
+    # VC d = 10, Blumer et al. Thm 2.1(ii)(b): max(4 log2 40 / 0.1, 8 * 10 * log2 130 / 0.1)
+    #          = max(4 * 5.321928 / 0.1, 80 * 7.022368 / 0.1) = max(212.88, 5617.89) -> 5618
+    assert pac_sample_bound(eps=0.1, delta=0.05, vc_dim=10) == 5618
+    # the textbook sum of the two terms (Mitchell 1997, eq. 7.7): 212.877 + 5617.895 = 5830.77 -> 5831
+    assert pac_sample_bound(eps=0.1, delta=0.05, vc_dim=10, vc_form="sum") == 5831
+    # small d: the confidence term wins the max. d = 0: max(4 log2 40 / 0.1, 0) = 212.88 -> 213
+    assert pac_sample_bound(eps=0.1, delta=0.05, vc_dim=0) == 213
 
 
 @pytest.mark.parametrize("h_size", [1, 2, 1000, 3.0**40])
 @pytest.mark.parametrize("eps", [0.01, 0.1, 0.3])
 @pytest.mark.parametrize("delta", [0.001, 0.05, 0.5])
 def test_finite_bounds_are_the_smallest_m_of_the_union_bound(h_size: float, eps: float, delta: float) -> None:
-    # Closed-form oracle: realisable m is the smallest integer with |H| exp(-eps m) <= delta,
-    # agnostic m the smallest with 2 |H| exp(-2 m eps^2) <= delta (Hoeffding + union bound).
+    # Closed-form oracle: realisable m is the smallest integer with |H| exp(-eps m) <= delta; uniform
+    # convergence the smallest with 2 |H| exp(-2 m eps^2) <= delta (Hoeffding + union bound); ERM within eps of
+    # the best needs eps/2-uniform convergence: the smallest m with 2 |H| exp(-2 m (eps/2)^2) <= delta.
     m = pac_sample_bound(eps=eps, delta=delta, h_size=h_size)
     assert h_size * math.exp(-eps * m) <= delta * (1 + 1e-9)
     assert m == 0 or h_size * math.exp(-eps * (m - 1)) > delta
-    m = pac_sample_bound(eps=eps, delta=delta, h_size=h_size, realizable=False)
+    m = pac_sample_bound(eps=eps, delta=delta, h_size=h_size, realizable=False, uniform=True)
     assert 2 * h_size * math.exp(-2 * m * eps**2) <= delta * (1 + 1e-9)
     assert 2 * h_size * math.exp(-2 * (m - 1) * eps**2) > delta
+    m_erm = pac_sample_bound(eps=eps, delta=delta, h_size=h_size, realizable=False)
+    assert 2 * h_size * math.exp(-2 * m_erm * (eps / 2) ** 2) <= delta * (1 + 1e-9)
+    assert 2 * h_size * math.exp(-2 * (m_erm - 1) * (eps / 2) ** 2) > delta
+    assert 4 * m - 4 <= m_erm <= 4 * m  # four times the uniform-convergence size, up to rounding
+
+
+@pytest.mark.parametrize("d", [0, 1, 3, 10, 100])
+@pytest.mark.parametrize("eps", [0.01, 0.1, 0.4])
+def test_vc_bound_is_blumers_max_and_the_sum_at_most_twice_it(d: int, eps: float) -> None:
+    first, second = 4 / eps * math.log2(2 / 0.05), 8 * d / eps * math.log2(13 / eps)  # the theorem's two terms
+    m_max = pac_sample_bound(eps=eps, delta=0.05, vc_dim=d)
+    m_sum = pac_sample_bound(eps=eps, delta=0.05, vc_dim=d, vc_form="sum")
+    assert m_max == math.ceil(max(first, second) - 1e-9)
+    assert m_sum == math.ceil(first + second - 1e-9)
+    assert m_max <= m_sum <= 2 * m_max
 
 
 def test_bounds_shrink_with_eps_and_delta_and_grow_with_class_size() -> None:
-    for kwargs in ({"h_size": 1e6}, {"h_size": 1e6, "realizable": False}, {"vc_dim": 20}):
+    agnostic = {"h_size": 1e6, "realizable": False}
+    # the max form of the VC bound ignores delta while the d-term dominates, so use the sum form here
+    for kwargs in ({"h_size": 1e6}, agnostic, {**agnostic, "uniform": True}, {"vc_dim": 20, "vc_form": "sum"}):
         by_eps = [pac_sample_bound(eps=e, delta=0.05, **kwargs) for e in (0.01, 0.02, 0.05, 0.1, 0.3)]
         by_delta = [pac_sample_bound(eps=0.1, delta=d, **kwargs) for d in (0.001, 0.01, 0.05, 0.2, 0.5)]
         assert by_eps == sorted(by_eps, reverse=True) and by_eps[0] > by_eps[-1]
@@ -66,10 +104,14 @@ def test_bounds_shrink_with_eps_and_delta_and_grow_with_class_size() -> None:
 
 def test_bound_curve_is_long_format_and_matches_the_scalar_bound() -> None:
     df = pac_bound_curve(delta=0.05, h_size=1000, vc_dim=10, eps_min=0.05, eps_max=0.2, num=5)
-    assert list(df.columns) == ["eps", "bound", "m"] and len(df) == 15
+    assert list(df.columns) == ["eps", "bound", "m"] and len(df) == 20
     assert set(df["bound"]) == set(BOUND_NAMES)
-    row = df[(df["bound"] == "VC, realisable") & np.isclose(df["eps"], 0.1)]
-    assert row["m"].item() == pac_sample_bound(eps=0.1, delta=0.05, vc_dim=10)
+    at = df[np.isclose(df["eps"], 0.1)].set_index("bound")["m"]
+    assert at["VC, realisable"] == pac_sample_bound(eps=0.1, delta=0.05, vc_dim=10)
+    assert at["finite, agnostic (ERM)"] == pac_sample_bound(eps=0.1, delta=0.05, h_size=1000, realizable=False)
+    assert at["finite, uniform convergence"] == pac_sample_bound(
+        eps=0.1, delta=0.05, h_size=1000, realizable=False, uniform=True
+    )
     for _, g in df.groupby("bound"):
         assert g["m"].is_monotonic_decreasing
 
@@ -84,6 +126,8 @@ def test_bound_curve_is_long_format_and_matches_the_scalar_bound() -> None:
         ({"eps": 0.1, "delta": 0.05, "h_size": 0.5}, "`h_size` must be >= 1"),
         ({"eps": 0.1, "delta": 0.05, "vc_dim": -1}, "`vc_dim` must be >= 0"),
         ({"eps": 0.1, "delta": 0.05, "vc_dim": 3, "realizable": False}, "finite classes only: pass `h_size`"),
+        ({"eps": 0.1, "delta": 0.05, "h_size": 10, "uniform": True}, "pass realizable=False with it"),
+        ({"eps": 0.1, "delta": 0.05, "vc_dim": 3, "vc_form": "mean"}, "`vc_form` must be one of 'max', 'sum'"),
     ],
 )
 def test_bad_pac_arguments_say_what_to_pass(kwargs: dict, match: str) -> None:
@@ -122,6 +166,15 @@ def test_label_noise_slows_learning() -> None:
     clean, noisy = summary.set_index("noise")["steps_to_target"].loc[[0.0, 0.45]]
     assert clean <= 160
     assert np.isnan(noisy) or noisy > clean
+
+
+def test_noise_run_is_the_curves_with_a_config() -> None:
+    cfg = NoiseConfig(n_bits=8, k=2, noise=0.2, steps=40, width=16, eval_every=20)
+    a = parity_noise_run(cfg)
+    b = parity_noise_curves(n_bits=8, k=2, noise=0.2, steps=40, width=16, eval_every=20)
+    pd.testing.assert_frame_equal(a, b)
+    with pytest.raises(TypeError, match="`config` must be a NoiseConfig"):
+        parity_noise_run({"n_bits": 8})
 
 
 def test_steps_grow_with_n_on_a_tiny_sweep() -> None:
@@ -168,3 +221,128 @@ def test_bad_parity_arguments(kwargs: dict, match: str) -> None:
 def test_sweep_rejects_k_larger_than_n() -> None:
     with pytest.raises(ValueError, match="Every k must be <= every n"):
         steps_to_accuracy(ns=(2, 10), ks=(3,))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The seed-batched sweep
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def test_hand_gradients_match_autograd() -> None:
+    gen = torch.Generator().manual_seed(0)
+    S, B, n, w = 3, 16, 7, 5
+    params = [torch.randn(S, n, w, generator=gen), torch.randn(S, 1, w, generator=gen),
+              torch.randn(S, w, 1, generator=gen), torch.randn(S, 1, 1, generator=gen)]  # fmt: skip
+    x = torch.randint(0, 2, (S, B, n), generator=gen).float() * 2 - 1
+    y = torch.randint(0, 2, (S, B), generator=gen).float() * 2 - 1
+    leaves = [p.clone().requires_grad_() for p in params]
+    out = (torch.relu(x @ leaves[0] + leaves[1]) @ leaves[2] + leaves[3])[..., 0]
+    torch.clamp(1 - y * out, min=0).mean(dim=1).sum().backward()
+    for mine, leaf in zip(_hinge_grads(x, y, params), leaves, strict=True):
+        torch.testing.assert_close(mine, leaf.grad, rtol=1e-5, atol=1e-6)
+
+
+def test_batched_seeds_reproduce_the_single_seed_runs() -> None:
+    # each seed of the batched trainer must be the run sparse_parity_run makes with that seed (own support,
+    # init, test set and data stream): same first step at 99%, evaluated every 5 steps
+    kw = {"n_bits": 10, "k": 2, "width": 32, "lr": 0.1, "batch": 32, "weight_decay": 0.01, "test_size": 500}
+    hit, acc = _train_parity_seeds(
+        **kw, seeds=(0, 1, 2), max_steps=400, target=0.99, eval_every=5, resolution=0.0, device="cpu"
+    )
+    for s, h in zip((0, 1, 2), hit, strict=True):
+        solo = sparse_parity_run(**kw, steps=400, eval_every=5, seed=s)
+        first = steps_to_target(solo.assign(noise=0.0), target=0.99)["steps_to_target"].item()
+        assert h == first
+    assert all(a >= 0.99 for a in acc)
+
+
+def test_parity_scaling_long_format_progress_and_slopes() -> None:
+    records: list[dict] = []
+    cfg = ParitySweepConfig(ns=(6, 24), ks=(2,), n_seeds=3, width=64, max_steps=3000)
+    sweep = parity_scaling(cfg, callback=records.append)
+    assert list(sweep.columns) == ["n", "k", "seed", "steps_to_99", "final_acc", "seconds"]
+    assert len(sweep) == 6 and sweep["steps_to_99"].notna().all() and (sweep["final_acc"] >= 0.99).all()
+    med = sweep.groupby("n")["steps_to_99"].median()
+    assert med[24] > med[6]
+    assert records[-1]["progress"] == 1.0 and all(0 <= r["progress"] <= 1 for r in records)
+    fits = fit_exponents(sweep, n_boot=200)
+    assert fits["exponent_lo"].item() <= fits["exponent"].item() <= fits["exponent_hi"].item()
+
+
+def test_parity_scaling_warns_on_the_step_cap_and_rejects_bad_configs() -> None:
+    with pytest.warns(UserWarning, match="increase `max_steps`"):
+        sweep = parity_scaling(ParitySweepConfig(ns=(20,), ks=(3,), n_seeds=2, width=16, max_steps=10))
+    assert sweep["steps_to_99"].isna().all()
+    with pytest.raises(TypeError, match="`config` must be a ParitySweepConfig"):
+        parity_scaling({"ns": (10,)})
+    with pytest.raises(ValueError, match="Every k must be <= every n"):
+        parity_scaling(ParitySweepConfig(ns=(2, 10), ks=(3,)))
+    with pytest.raises(ValueError, match="`n_seeds` must be >= 1"):
+        parity_scaling(ParitySweepConfig(n_seeds=0))
+
+
+def test_bootstrap_interval_covers_the_true_exponent() -> None:
+    rng = np.random.default_rng(0)
+    n = np.repeat([8, 16, 32, 64], 6)
+    steps = 3.0 * n**1.5 * np.exp(0.15 * rng.normal(size=n.size))  # lognormal scatter around n^1.5
+    sweep = pd.DataFrame({"n": n, "k": 3, "seed": np.tile(range(6), 4), "steps_to_99": steps})
+    fit = fit_exponents(sweep, n_boot=500).iloc[0]
+    assert fit.exponent_lo < 1.5 < fit.exponent_hi
+    assert fit.exponent_hi - fit.exponent_lo < 0.3
+    exact = sweep.assign(steps_to_99=3.0 * n**1.5)  # no scatter: every refit gives the same slope
+    fit = fit_exponents(exact, n_boot=50).iloc[0]
+    assert fit.exponent_lo == pytest.approx(1.5) and fit.exponent_hi == pytest.approx(1.5)
+    assert np.isnan(fit_exponents(exact).iloc[0].exponent_lo)  # no bootstrap asked
+    half = fit_exponents(exact, n_range=(8, 16)).iloc[0]
+    assert half.n_points == 12 and half.exponent == pytest.approx(1.5)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Hidden progress
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def test_support_weight_share_on_a_constructed_network() -> None:
+    # 3 hidden units, 5 input bits, support {1, 3}: |W| on the support = 2 + 1 + 0 + 4 + 1 + 1 = 9 of 9 + 6 = 15
+    W = np.array([[1.0, -2.0, 0.0, 1.0, 1.0], [0.0, 0.0, 2.0, -4.0, 0.0], [1.0, 1.0, 1.0, 1.0, 0.0]])
+    assert support_weight_share(W, [1, 3]) == pytest.approx(9 / 15)
+    assert support_weight_share(W, [0, 1, 2, 3, 4]) == pytest.approx(1.0)
+    # a freshly initialised net spreads its weight evenly: about k/n on the support (here 4 of 20 bits)
+    net = make_mlp((20, 512, 1), generator=torch.Generator().manual_seed(0))
+    assert support_weight_share(net[0].weight.detach().numpy(), [2, 5, 11, 17]) == pytest.approx(0.2, abs=0.02)
+    with pytest.raises(ValueError, match="`support` must list distinct input bits"):
+        support_weight_share(W, [1, 1])
+    with pytest.raises(ValueError, match="`support\\[i\\]` must be <= 4"):
+        support_weight_share(W, [7])
+    with pytest.raises(ValueError, match="all zeros"):
+        support_weight_share(np.zeros((2, 3)), [0])
+
+
+def test_gradient_gap_on_a_constructed_gradient() -> None:
+    G = np.array([[3.0, -1.0, 1.0], [-3.0, 1.0, -1.0]])  # relevant bit 0: mean |g| 3, others 1
+    assert gradient_gap(G, [0]) == pytest.approx(3.0)
+    assert gradient_gap(np.ones((2, 4)), [1, 2]) == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="leave some out"):
+        gradient_gap(G, [0, 1, 2])
+
+
+def test_hidden_progress_records_every_snapshot_and_learns() -> None:
+    records: list[dict] = []
+    cfg = HiddenProgressConfig(n_bits=10, k=2, width=64, steps=300, log_every=50, population=1000, test_size=500)
+    df = hidden_progress(cfg, callback=records.append)
+    assert list(df.columns) == ["step", "measure", "bit", "value"] and set(df.measure) == set(HIDDEN_MEASURES)
+    steps = sorted(df.step.unique())
+    assert steps == [0, 50, 100, 150, 200, 250, 300]
+    assert (df[df.measure == "bit weight"].groupby("step").size() == 10).all()
+    w = df[df.bit < 0].pivot(index="step", columns="measure", values="value")
+    assert w["test accuracy"].iloc[0] < 0.7 and w["test accuracy"].iloc[-1] >= 0.95
+    # learning the parity moves weight onto its two bits: well above k/n = 0.2 by the end
+    assert w["support weight share"].iloc[-1] > 0.3 > 0.25 > w["support weight share"].iloc[0]
+    # the recorded share is the share of the recorded per-bit weights
+    bits = df[(df.measure == "bit weight") & (df.step == 300)].set_index("bit")["value"]
+    assert bits[df.attrs["support"]].sum() / bits.sum() == pytest.approx(w["support weight share"].iloc[-1])
+    assert records[-1]["progress"] == 1.0 and len(records) == len(steps)
+    with pytest.raises(TypeError, match="HiddenProgressConfig"):
+        hidden_progress({"n_bits": 10})
+    with pytest.raises(ValueError, match="`k` must be < `n_bits`"):
+        hidden_progress(HiddenProgressConfig(n_bits=4, k=4))

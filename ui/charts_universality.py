@@ -232,3 +232,101 @@ def live_addition_chart(records: pd.DataFrame) -> alt.Chart:
         color_title="width",
         title="Training the addition models",
     )
+
+
+def _n_test_label(df: pd.DataFrame) -> pd.DataFrame:
+    return df.assign(test_set=[f"{n:,} items" for n in df.n_test])
+
+
+def test_set_chart(sampled: pd.DataFrame) -> alt.HConcatChart:
+    """Exact match and edit distance of the same idealised models measured on test sets of several sizes.
+
+    Left: measured exact match on a log axis (a measured 0 is drawn at ``FLOOR``) with the population value
+    ``p^L`` dashed; right: the measured token edit distance (log axis), a continuous metric.
+    """
+    data = _n_test_label(sampled)
+    order = [f"{n:,} items" for n in sorted(sampled.n_test.unique())]
+    colour = alt.Color("test_set:N", sort=order, title="test set", legend=alt.Legend(orient="top"),
+                       scale=alt.Scale(domain=order, range=FALLBACK[: len(order)]))  # fmt: skip
+    x = alt.X("scale:Q", title="model size N, parameters (log scale)", scale=alt.Scale(type="log"))
+    em = data[data.metric == "exact match"].assign(shown=lambda d: d.value.clip(lower=FLOOR))
+    truth = em.drop_duplicates("scale").assign(shown=lambda d: d.expected.clip(lower=FLOOR))
+    y_em = alt.Y("shown:Q", title=f"exact match (log scale; 0 drawn at {FLOOR:g})", scale=alt.Scale(type="log"))
+    measured = (
+        alt.Chart(em)
+        .mark_line(point=True, clip=True)
+        .encode(x=x, y=y_em, color=colour, tooltip=["scale", "test_set", "value", "expected"])
+    )
+    expected = alt.Chart(truth).mark_line(strokeDash=[4, 4], color=SERIES_COLORS["theory"]).encode(x=x, y=y_em)
+    left = alt.layer(expected, measured).properties(title="Exact match: p^L dashed, measured in colour", height=HEIGHT)
+    ed = data[data.metric == "token edit distance"].assign(value=lambda d: d.value.clip(lower=FLOOR))
+    right = (
+        alt.Chart(ed, title="Token edit distance of the same answers")
+        .mark_line(point=True, clip=True)
+        .encode(
+            x=x,
+            y=alt.Y("value:Q", title="wrong tokens per answer (log scale)", scale=alt.Scale(type="log")),
+            color=colour,
+            tooltip=["scale", "test_set", "value", "expected"],
+        )
+        .properties(height=HEIGHT)
+    )
+    return alt.hconcat(left, right)
+
+
+def fit_line_chart(df: pd.DataFrame) -> alt.Chart:
+    """The target and the fitted functions at a few p along one line through input space."""
+    order = ["target", *[s for s in dict.fromkeys(df.series) if s != "target"]]
+    colors = [SERIES_COLORS["theory"], *FALLBACK[: len(order) - 1]]
+    return (
+        alt.Chart(df, title="The fitted function along one line through the 10-d input space")
+        .mark_line(clip=True)
+        .encode(
+            x=alt.X("t:Q", title="position t on the line x = t·(u + v)/|u + v|"),
+            y=alt.Y("y:Q", title="f(x)", scale=alt.Scale(domain=[-6, 10])),
+            color=alt.Color("series:N", sort=order, scale=alt.Scale(domain=order, range=colors), title=None,
+                            legend=alt.Legend(orient="top")),
+            strokeWidth=alt.condition(alt.datum.series == "target", alt.value(3), alt.value(1.5)),
+            tooltip=["series", "t", "y"],
+        )
+        .properties(height=HEIGHT - 60)
+    )  # fmt: skip
+
+
+def bias_variance_chart(df: pd.DataFrame, *, n_train: int) -> alt.LayerChart:
+    """Squared bias, variance and their sum (the test error) against p, log-log, with p = n marked."""
+    order = ["test error", "bias²", "variance"]
+    colors = [SERIES_COLORS["test"], FALLBACK[0], FALLBACK[4]]
+    lines = (
+        alt.Chart(df.assign(value=df.value.clip(lower=FLOOR)), title="Test error = bias² + variance (over trials)")
+        .mark_line(point=True, clip=True)
+        .encode(
+            x=alt.X("n_features:Q", title="number of random features p (log scale)", scale=alt.Scale(type="log")),
+            y=alt.Y("value:Q", title="squared error (log scale)", scale=alt.Scale(type="log")),
+            color=alt.Color("part:N", sort=order, scale=alt.Scale(domain=order, range=colors), title=None,
+                            legend=alt.Legend(orient="top")),
+            tooltip=["n_features", "part", "value"],
+        )
+        .properties(height=HEIGHT - 60)
+    )  # fmt: skip
+    return alt.layer(lines, rule(n_train, label=f"p = n = {n_train}"))
+
+
+def samplewise_chart(df: pd.DataFrame, *, n_features: int) -> alt.LayerChart:
+    """Median test error against the number of training points at a fixed p (log-log), with n = p marked."""
+    data = df.assign(series="test", value=df.test_mse)
+    chart = line(
+        data,
+        "n_train",
+        "value",
+        "series",
+        x_title="training points n (log scale)",
+        y_title="median test MSE (log scale)",
+        log_x=True,
+        log_y=True,
+        points=True,
+        title=f"Sample-wise double descent at p = {n_features} features",
+        tooltip=["n_train", "test_mse", "test_q25", "test_q75"],
+        height=HEIGHT - 60,
+    )
+    return alt.layer(chart, rule(n_features, label=f"n = p = {n_features}"))
