@@ -77,3 +77,47 @@ def test_every_core_module_has_tests() -> None:
 def test_every_page_has_an_apptest() -> None:
     missing = [p.file for p in TOPICS if not (ROOT / "tests" / f"test_page_{Path(p.file).stem}.py").exists()]
     assert not missing, f"pages without tests/test_page_<stem>.py: {missing}"
+
+
+def _project_modules() -> dict[str, Path]:
+    return {f"{p.parent.name}.{p.stem}": p for d in ("core", "ui") for p in (ROOT / d).glob("*.py")}
+
+
+def _project_imports(path: Path, modules: dict[str, Path]) -> set[str]:
+    """The core/ui modules that ``path`` imports anywhere in its body (function-level imports included)."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Import):
+            found.update(a.name for a in node.names if a.name in modules)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            if node.module in modules:
+                found.add(node.module)
+            found.update(f"{node.module}.{a.name}" for a in node.names if f"{node.module}.{a.name}" in modules)
+    return found
+
+
+def test_no_import_cycles() -> None:
+    modules = _project_modules()
+    graph = {name: _project_imports(path, modules) - {name} for name, path in modules.items()}
+    state: dict[str, int] = {}  # 1 = on the current path, 2 = done
+
+    def visit(name: str, path: list[str]) -> None:
+        state[name] = 1
+        for dep in sorted(graph[name]):
+            if state.get(dep) == 1:
+                cycle = [*path[path.index(dep) :], dep]
+                raise AssertionError(f"import cycle: {' -> '.join(cycle)}")
+            if dep not in state:
+                visit(dep, [*path, dep])
+        state[name] = 2
+
+    for name in sorted(graph):
+        if name not in state:
+            visit(name, [name])
+
+
+@pytest.mark.parametrize("path", sorted([*(ROOT / "core").glob("*.py"), *(ROOT / "ui").glob("*.py")]), ids=str)
+def test_no_module_getattr_reexports(path: Path) -> None:
+    tree = ast.parse(path.read_text(), filename=str(path))
+    names = {n.name for n in tree.body if isinstance(n, ast.FunctionDef)}
+    assert "__getattr__" not in names, f"{path.name} defines a module __getattr__: import the name where it lives"
