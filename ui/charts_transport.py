@@ -58,19 +58,34 @@ def gradient_chart(df: pd.DataFrame, *, shift: float) -> alt.LayerChart:
     return alt.layer(chart, rule(shift, label=f"θ = {shift:g}"))
 
 
-def plan_chart(source: np.ndarray, target: np.ndarray, segments: pd.DataFrame) -> alt.LayerChart:
-    """The exact plan: a segment per moved (source, target) pair, width and opacity by its mass, over both clouds.
+def square_domains(*clouds: np.ndarray, pad: float = 0.05) -> tuple[list[float], list[float]]:
+    """Domains for x and y of equal length around 2-D clouds, so a square chart draws them at equal scale."""
+    pts = np.concatenate([np.asarray(c, dtype=float) for c in clouds])  # (n_total, 2)
+    lo, hi = pts.min(0), pts.max(0)  # (2,) each
+    half = (1 + 2 * pad) * max(float((hi - lo).max()), 1e-9) / 2
+    mid = (lo + hi) / 2
+    return [mid[0] - half, mid[0] + half], [mid[1] - half, mid[1] + half]
+
+
+def plan_chart(source: np.ndarray, target: np.ndarray, segments: pd.DataFrame, *, size: int = 440) -> alt.LayerChart:
+    """The exact plan on equal axes: a segment per moved (source, target) pair over both clouds.
 
     ``source`` (n, 2) and ``target`` (m, 2) are the clouds; ``segments`` comes from ``core.transport.plan_segments``.
+    The chart is ``size`` pixels square with x and y domains of equal length (a ring is drawn round), so it must be
+    shown at its own width (``st.altair_chart(..., width="content")``). Segment width and opacity follow the mass
+    only when the masses differ (otherwise every segment is drawn alike).
     """
     points = pd.concat(
         pd.DataFrame({"x": pts[:, 0], "y": pts[:, 1], "cloud": name})
         for name, pts in (("source", source), ("target", target))
     )
-    pad = 0.05 * max(float(np.ptp(points["x"])), float(np.ptp(points["y"])), 1e-9)
-    x_axis = {"scale": alt.Scale(domain=[points["x"].min() - pad, points["x"].max() + pad], nice=False)}
-    y_axis = {"scale": alt.Scale(domain=[points["y"].min() - pad, points["y"].max() + pad], nice=False)}
+    x_dom, y_dom = square_domains(source, target)
+    x_axis = {"scale": alt.Scale(domain=x_dom, nice=False, zero=False)}
+    y_axis = {"scale": alt.Scale(domain=y_dom, nice=False, zero=False)}
     fade = 0.7 * min(1.0, 100 / max(len(segments), 1))  # many segments: lighter, so the clouds stay visible
+    equal = len(segments) == 0 or bool(np.ptp(segments["share"]) < 1e-9)
+    width = alt.value(1.2) if equal else alt.StrokeWidth("share:Q", scale=alt.Scale(domain=[0, 1], range=[0.3, 2.5]))
+    opacity = alt.value(fade) if equal else alt.Opacity("share:Q", scale=alt.Scale(domain=[0, 1], range=[0.1, fade]))
     edges = (
         alt.Chart(segments)
         .mark_rule(color="#555555")
@@ -79,8 +94,8 @@ def plan_chart(source: np.ndarray, target: np.ndarray, segments: pd.DataFrame) -
             y=alt.Y("y:Q", title="y", **y_axis),
             x2="x2:Q",
             y2="y2:Q",
-            strokeWidth=alt.StrokeWidth("share:Q", scale=alt.Scale(domain=[0, 1], range=[0.3, 2.5]), legend=None),
-            opacity=alt.Opacity("share:Q", scale=alt.Scale(domain=[0, 1], range=[0.1, fade]), legend=None),
+            strokeWidth=width if equal else width.legend(None),
+            opacity=opacity if equal else opacity.legend(None),
             tooltip=["source", "target", alt.Tooltip("mass:Q", format=".4f")],
         )
     )
@@ -94,7 +109,7 @@ def plan_chart(source: np.ndarray, target: np.ndarray, segments: pd.DataFrame) -
             tooltip=["cloud", "x", "y"],
         )
     )
-    return alt.layer(edges, dots).properties(height=420)
+    return alt.layer(edges, dots).properties(width=size, height=size)
 
 
 def histogram_chart(hist: pd.DataFrame) -> alt.Chart:
