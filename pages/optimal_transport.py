@@ -51,92 +51,95 @@ with st.sidebar:
     angle = controls.slider("1-D projection direction (°)", 0, 180, 0, step=15, key="ot_angle")
     seed = controls.seed(key="ot_seed")
 
-piles, sand, uses = st.tabs(["Disjoint piles", "Move the sand", "Where it is used"])
+tabs = st.tabs(["Disjoint piles", "Move the sand", "Where it is used"], key="ot_tab", bind="query-params")
 
-with piles:
-    st.markdown(
-        f"P sits at 0 and Q is the same distribution shifted by θ ({views.kind_label(kind, width)}). "
-        "KL and JS are in bits, W1 in units of x."
-    )
-    size = {"width": width, "sigma": width}
-    div = compute(divergences_vs_shift, SHIFTS, kind=kind, **size)
-    grads = compute(generator_gradients, SHIFTS, kind=kind, bandwidth=BLUR, **size)
-    here = compute(divergences_vs_shift, (shift,), kind=kind, **size)
-    push = compute(generator_gradients, (shift,), kind=kind, bandwidth=BLUR, **size)
-    if div is not None and grads is not None:
-        show_chart(charts.divergence_chart(div, shift=shift), div, name="divergences vs shift")
-        st.markdown("**The gradient a generator gets.** The generator outputs θ + z; how does each loss move θ?")
-        show_chart(
-            charts.gradient_chart(grads, shift=shift),
-            grads,
-            name="generator gradients",
-            caption=views.gradient_caption(kind, width, BLUR),
-        )
-    if here is not None and push is not None:
-        kl, js, w1 = here.iloc[0][["kl", "js", "w1"]]
-        g_js, g_w1 = push["gradient"]
-        kl_text = "∞" if np.isinf(kl) else f"{kl:.3f} bits"
-        flat = abs(g_js) < 1e-6 * max(abs(g_w1), 1e-12)
-        verdict = "JS gives the generator nothing to follow" if flat else "JS still has a slope here"
-        verdict = "θ = 0 is the minimum of both" if w1 == 0 else verdict
-        notice(
-            f"At θ = {shift:g}: KL = {kl_text}, JS = {js:.3f} bits, W1 = {w1:.3f}. Gradient for the generator: "
-            f"from JS {g_js:.2g}, from W1 {g_w1:+.3f}. {verdict}; W1's slope stays ±1 at every distance. "
-            + (views.saturation(div) if div is not None else "")
-        )
-
-with sand:
-    with st.expander("Use your own points (two CSV files with columns x, y; at most 500 rows each)"):
-        up = st.columns(2)
-        parse = partial(controls.parse_csv, required=XY, min_rows=2, max_rows=500)
-        with up[0]:
-            own_src = controls.upload_csv("Source points", key="ot_upload_source", parser=parse)
-        with up[1]:
-            own_tgt = controls.upload_csv("Target points", key="ot_upload_target", parser=parse)
-    centre = (offset, 0.0)
-    x = own_src[XY].to_numpy() if own_src is not None else compute(point_cloud, src_shape, n, seed=seed)
-    y = (
-        own_tgt[XY].to_numpy()
-        if own_tgt is not None
-        else compute(point_cloud, tgt_shape, m, seed=seed + 1, center=centre)
-    )
-    result = compute(exact_ot, x, y, metric=metric) if x is not None and y is not None else None
-    if result is not None:
-        segments = compute(plan_segments, x, y, result.plan)
-        st.markdown(views.plan_intro(len(x), len(y), segments))
-        left, right = st.columns([3, 1])
-        with left:
-            views.show_square_chart(charts.plan_chart(x, y, segments), segments, name="transport plan")
-        right.metric(f"{result.distance_name} distance", f"{result.distance:.4f}", help="Exact, by ot.emd.")
-        right.metric("Segments carrying mass", f"{len(segments)}", help=f"at most n + m - 1 = {len(x) + len(y) - 1}")
-        right.metric("Source points that split", f"{views.split_points(segments)}", help="Mass on 2+ segments.")
+with tabs[0]:
+    if tabs[0].open is not False:
         st.markdown(
-            f"**One dimension.** Both clouds projected onto the direction at {angle}°: W1 is the area between the CDFs."
+            f"P sits at 0 and Q is the same distribution shifted by θ ({views.kind_label(kind, width)}). "
+            "KL and JS are in bits, W1 in units of x."
         )
-        comp = compute(cdf_comparison, compute(project, x, angle=angle), compute(project, y, angle=angle))
-        if comp is not None:
-            show_chart(charts.histogram_chart(comp.hist), comp.hist, name="projected histograms")
-            show_chart(charts.cdf_chart(comp.cdf), comp.cdf, name="projected cdfs", caption="Shaded: |F - G|.")
+        size = {"width": width, "sigma": width}
+        div = compute(divergences_vs_shift, SHIFTS, kind=kind, **size)
+        grads = compute(generator_gradients, SHIFTS, kind=kind, bandwidth=BLUR, **size)
+        here = compute(divergences_vs_shift, (shift,), kind=kind, **size)
+        push = compute(generator_gradients, (shift,), kind=kind, bandwidth=BLUR, **size)
+        if div is not None and grads is not None:
+            show_chart(charts.divergence_chart(div, shift=shift), div, name="divergences vs shift")
+            st.markdown("**The gradient a generator gets.** The generator outputs θ + z; how does each loss move θ?")
+            show_chart(
+                charts.gradient_chart(grads, shift=shift),
+                grads,
+                name="generator gradients",
+                caption=views.gradient_caption(kind, width, BLUR),
+            )
+        if here is not None and push is not None:
+            kl, js, w1 = here.iloc[0][["kl", "js", "w1"]]
+            g_js, g_w1 = push["gradient"]
+            kl_text = "∞" if np.isinf(kl) else f"{kl:.3f} bits"
+            flat = abs(g_js) < 1e-6 * max(abs(g_w1), 1e-12)
+            verdict = "JS gives the generator nothing to follow" if flat else "JS still has a slope here"
+            verdict = "θ = 0 is the minimum of both" if w1 == 0 else verdict
             notice(
-                f"The plan moves {len(x)} points onto {len(y)} along {len(segments)} segments: "
-                f"{result.distance_name} = {result.distance:.3f}. In 1-D at {angle}°, W1 = {comp.w1:.3f} is the "
-                f"shaded area between the CDFs; a projection never lengthens a move, so it is at most the 2-D "
-                f"{result.distance_name}."
+                f"At θ = {shift:g}: KL = {kl_text}, JS = {js:.3f} bits, W1 = {w1:.3f}. Gradient for the generator: "
+                f"from JS {g_js:.2g}, from W1 {g_w1:+.3f}. {verdict}; W1's slope stays ±1 at every distance. "
+                + (views.saturation(div) if div is not None else "")
             )
 
-with uses:
-    st.markdown(
-        """
-- **Generative models.** WGAN trains the generator on W1, estimated by a 1-Lipschitz critic (Kantorovich-Rubinstein
-  duality), so it gets a gradient even when the model and the data do not overlap (Arjovsky et al. 2017;
-  Gulrajani et al. 2017 enforce the Lipschitz bound with a gradient penalty).
-- **Domain adaptation.** Transport labelled source samples onto the unlabelled target domain, then train on the
-  transported samples (Courty, Flamary, Tuia & Rakotomamonjy 2017; DeepJDOT, Damodaran et al. 2018).
-- **Fairness.** Map the score distributions of the groups to their Wasserstein barycentre, which removes the
-  dependence on the group at the least change of the scores (Gordaliza et al. 2019; Chzhen et al. 2020).
-- **Single-cell biology.** Couple cells measured at successive time points to recover developmental trajectories
-  (Waddington-OT, Schiebinger et al. 2019), and align cells across measurement types (SCOT, Demetci et al. 2022).
-"""
-    )
+with tabs[1]:
+    if tabs[1].open is not False:
+        with st.expander("Use your own points (two CSV files with columns x, y; at most 500 rows each)"):
+            up = st.columns(2)
+            parse = partial(controls.parse_csv, required=XY, min_rows=2, max_rows=500)
+            with up[0]:
+                own_src = controls.upload_csv("Source points", key="ot_upload_source", parser=parse)
+            with up[1]:
+                own_tgt = controls.upload_csv("Target points", key="ot_upload_target", parser=parse)
+        centre = (offset, 0.0)
+        x = own_src[XY].to_numpy() if own_src is not None else compute(point_cloud, src_shape, n, seed=seed)
+        y = (
+            own_tgt[XY].to_numpy()
+            if own_tgt is not None
+            else compute(point_cloud, tgt_shape, m, seed=seed + 1, center=centre)
+        )
+        result = compute(exact_ot, x, y, metric=metric) if x is not None and y is not None else None
+        if result is not None:
+            segments = compute(plan_segments, x, y, result.plan)
+            st.markdown(views.plan_intro(len(x), len(y), segments))
+            left, right = st.columns([3, 1])
+            with left:
+                views.show_square_chart(charts.plan_chart(x, y, segments), segments, name="transport plan")
+            right.metric(f"{result.distance_name} distance", f"{result.distance:.4f}", help="Exact, by ot.emd.")
+            right.metric(
+                "Segments carrying mass", f"{len(segments)}", help=f"at most n + m - 1 = {len(x) + len(y) - 1}"
+            )
+            right.metric("Source points that split", f"{views.split_points(segments)}", help="Mass on 2+ segments.")
+            st.markdown(
+                f"**One dimension.** Both clouds projected onto the direction at {angle}°: W1 is the area between "
+                "the CDFs."
+            )
+            comp = compute(cdf_comparison, compute(project, x, angle=angle), compute(project, y, angle=angle))
+            if comp is not None:
+                show_chart(charts.histogram_chart(comp.hist), comp.hist, name="projected histograms")
+                show_chart(charts.cdf_chart(comp.cdf), comp.cdf, name="projected cdfs", caption="Shaded: |F - G|.")
+                notice(
+                    f"The plan moves {len(x)} points onto {len(y)} along {len(segments)} segments: "
+                    f"{result.distance_name} = {result.distance:.3f}. In 1-D at {angle}°, W1 = {comp.w1:.3f} is the "
+                    f"shaded area between the CDFs; a projection never lengthens a move, so it is at most the 2-D "
+                    f"{result.distance_name}."
+                )
+
+with tabs[2]:
+    if tabs[2].open is not False:
+        st.markdown(views.USES_INTRO)
+        part = controls.radio("Show", views.USES, views.USES[0], key="ot_use", horizontal=True)
+        if part == views.USES[0]:
+            views.show_domain_adaptation(seed)
+        elif part == views.USES[1]:
+            views.show_fairness(seed)
+        else:
+            x = compute(point_cloud, src_shape, n, seed=seed)
+            y = compute(point_cloud, tgt_shape, m, seed=seed + 1, center=(offset, 0.0))
+            views.show_interpolation(x, y)
 
 references(views.REFERENCES)

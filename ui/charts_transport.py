@@ -145,3 +145,127 @@ def cdf_chart(cdf: pd.DataFrame) -> alt.LayerChart:
         )
     )
     return alt.layer(area, steps).properties(height=HEIGHT - 40)
+
+
+def _square(df: pd.DataFrame, size: int) -> dict:
+    x_dom, y_dom = square_domains(df[["x", "y"]].to_numpy())
+    return {
+        "x": alt.X("x:Q", title="x", scale=alt.Scale(domain=x_dom, nice=False, zero=False)),
+        "y": alt.Y("y:Q", title="y", scale=alt.Scale(domain=y_dom, nice=False, zero=False)),
+        "size": size,
+    }
+
+
+def da_chart(points: pd.DataFrame, methods: list[str], *, size: int = 260) -> alt.FacetChart:
+    """One square panel per method: the target (hollow) and the source as the classifier sees it (filled).
+
+    ``points`` comes from ``core.transport_uses.domain_adaptation(...).points``; colour is the class label.
+    """
+    target = points[points["domain"] == "target"]
+    source = points[points["domain"] == "source"]
+    panels = [pd.concat([target, source]).assign(panel="no adaptation")]
+    for m in methods:
+        panels.append(pd.concat([target, points[points["method"] == m]]).assign(panel=m))
+    df = pd.concat(panels, ignore_index=True)
+    df["role"] = np.where(df["domain"] == "target", "target (labels unseen)", "source / mapped source")
+    axes = _square(df, size)
+    size = axes.pop("size")
+    return (
+        alt.Chart(df)
+        .mark_point(size=22, filled=True)
+        .encode(
+            **axes,
+            color=alt.Color("label:N", title="class", scale=alt.Scale(range=["#4e79a7", "#e15759"])),
+            shape=alt.Shape("role:N", title="", legend=alt.Legend(orient="top")),
+            opacity=alt.condition(alt.datum.domain == "target", alt.value(0.35), alt.value(0.9)),
+            tooltip=["panel", "domain", "label", alt.Tooltip("x:Q", format=".3f"), alt.Tooltip("y:Q", format=".3f")],
+        )
+        .properties(width=size, height=size)
+        .facet(facet=alt.Facet("panel:N", title=None, sort=["no adaptation", *methods]), columns=2)
+    )
+
+
+def accuracy_chart(accuracy: pd.DataFrame) -> alt.Chart:
+    """Target accuracy per method, as bars from chance (0.5) to 1."""
+    return (
+        alt.Chart(accuracy)
+        .mark_bar()
+        .encode(
+            x=alt.X("target_accuracy:Q", title="accuracy on the target", scale=alt.Scale(domain=[0.5, 1.0])),
+            y=alt.Y("method:N", title=None, sort=None),
+            color=alt.Color("method:N", legend=None),
+            tooltip=["method", alt.Tooltip("target_accuracy:Q", format=".3f")],
+        )
+        .properties(height=160)
+    )
+
+
+def score_chart(scores: pd.DataFrame) -> alt.Chart:
+    """The groups' score histograms, before and after the repair (one row each)."""
+    return (
+        alt.Chart(scores)
+        .mark_bar(opacity=0.5, binSpacing=0)
+        .encode(
+            x=alt.X("score:Q", bin=alt.Bin(maxbins=40), title="score P(y = 1 | x)"),
+            y=alt.Y("count():Q", stack=None, title="people"),
+            color=alt.Color("group:N", scale=alt.Scale(range=["#4e79a7", "#f28e2b"]), legend=alt.Legend(orient="top")),
+            row=alt.Row("stage:N", title=None, sort=["original", "repaired"]),
+        )
+        .properties(height=140)
+    )
+
+
+def tradeoff_chart(tradeoff: pd.DataFrame, *, repair: float) -> alt.LayerChart:
+    """W1 between the groups, demographic-parity gap and accuracy against the amount of repair."""
+    long = tradeoff.melt(id_vars="repair", value_vars=["w1", "parity_gap", "accuracy"], var_name="measure")
+    long["measure"] = long["measure"].map(
+        {"w1": "W1 between groups", "parity_gap": "parity gap", "accuracy": "accuracy"}
+    )
+    chart = line(
+        long,
+        "repair",
+        "value",
+        "measure",
+        x_title="repair λ (0: none, 1: to the barycentre)",
+        y_title="score units / fraction",
+        points=True,
+        height=260,
+    )
+    return alt.layer(chart, rule(repair, label=f"λ = {repair:g}"))
+
+
+def interpolation_chart(moved: pd.DataFrame, mixture: pd.DataFrame, *, size: int = 300) -> alt.HConcatChart:
+    """McCann's interpolant (mass moved) beside the mixture (mass faded), on the same square axes."""
+    both = pd.concat([moved.assign(cloud="moved"), mixture], ignore_index=True)
+    axes = _square(both, size)
+    size = axes.pop("size")
+    top = float(both["mass"].max())
+
+    def panel(df: pd.DataFrame, title: str) -> alt.Chart:
+        return (
+            alt.Chart(df, title=title)
+            .mark_circle(size=30)
+            .encode(
+                **axes,
+                color=alt.Color(
+                    "cloud:N",
+                    scale=color_scale(["source", "target", "moved"]),
+                    legend=alt.Legend(orient="top"),
+                    title="",
+                ),
+                opacity=alt.Opacity("mass:Q", scale=alt.Scale(domain=[0, top], range=[0.05, 1.0]), legend=None),
+                tooltip=["cloud", alt.Tooltip("mass:Q", format=".4f")],
+            )
+            .properties(width=size, height=size)
+        )
+
+    return alt.hconcat(
+        panel(moved.assign(cloud="moved"), "moving mass: McCann's P_t"), panel(mixture, "fading mass: (1 − t) P + t Q")
+    )
+
+
+def plans_chart(plans: pd.DataFrame, source: np.ndarray, target: np.ndarray, *, size: int = 300) -> alt.HConcatChart:
+    """The W1 and W2 plans on the same clouds, side by side on equal axes."""
+    return alt.hconcat(
+        *(plan_chart(source, target, g, size=size).properties(title=name) for name, g in plans.groupby("cost"))
+    )

@@ -89,3 +89,93 @@ def show_square_chart(chart: alt.TopLevelMixin, data: pd.DataFrame, *, name: str
         help="Download the data behind this chart",
         type="tertiary",
     )
+
+
+USES = ("Domain adaptation", "Fairness", "Displacement interpolation")
+USES_INTRO = (
+    "Three uses, computed live: train on one domain and transport it onto another; repair a score so it no longer "
+    "depends on the group; move mass instead of fading it. Other uses: WGAN critics (Arjovsky et al. 2017), "
+    "single-cell trajectories (Waddington-OT, Schiebinger et al. 2019)."
+)
+
+
+def show_domain_adaptation(seed: int) -> None:
+    """Two moons, a rotated target, a classifier before and after POT's DA transports."""
+    from core.transport_uses import DA_METHODS, DAConfig, domain_adaptation
+    from ui import charts_transport as charts
+    from ui import controls
+    from ui.page import notice, show_chart
+    from ui.runs import live_run
+
+    angle = controls.slider("Rotation of the target (°)", -90, 90, 50, step=5, key="ot_da_angle")
+    st.markdown(
+        "Source: labelled two moons. Target: the same shape rotated, labels hidden from the transports. An RBF SVM "
+        "trained on the source is scored on the target, then retrained on the source mapped onto the target by "
+        "each of POT's `ot.da` transports (barycentric mapping)."
+    )
+    res = live_run(domain_adaptation, DAConfig(angle=float(angle), seed=seed), label="Adapting", key="ot_da")
+    if res is None:
+        return
+    show_chart(charts.accuracy_chart(res.accuracy), res.accuracy, name="domain adaptation accuracy")
+    show_chart(charts.da_chart(res.points, list(DA_METHODS)), res.points, name="domain adaptation points")
+    acc = res.accuracy.set_index("method")["target_accuracy"]
+    best = acc.drop("no adaptation").idxmax()
+    notice(
+        f"Rotated by {angle}°, the source classifier scores {acc['no adaptation']:.1%} on the target; trained on "
+        f"the mapped source it scores {acc[DA_METHODS[0]]:.1%} (exact), {acc[DA_METHODS[1]]:.1%} (entropic) and "
+        f"{acc[DA_METHODS[2]]:.1%} (entropic + class labels). Best here: {best}. With equal sample sizes the exact "
+        "map sends each source point onto exactly one target point; the entropic maps average nearby targets."
+    )
+
+
+def show_fairness(seed: int) -> None:
+    """Two groups' scores, their W1, and the repair toward the Wasserstein barycentre."""
+    from core.transport_uses import FairnessConfig, fair_repair
+    from ui import charts_transport as charts
+    from ui import controls
+    from ui.page import compute, notice, show_chart
+
+    gap = controls.slider("Gap between the groups' features", 0.0, 3.0, 1.0, step=0.25, key="ot_fair_gap")
+    lam = controls.slider("Repair λ", 0.0, 1.0, 0.5, step=0.05, key="ot_repair")
+    st.markdown(
+        "Each person has a feature x (group A centred at +gap/2, B at −gap/2) and a calibrated score "
+        "P(y = 1 | x) = sigmoid(2x); the decision is score ≥ 1/2. The repair moves each score a fraction λ of the "
+        "way to the same rank in the groups' 1-D Wasserstein barycentre (the average of their quantile functions)."
+    )
+    res = compute(fair_repair, FairnessConfig(gap=float(gap), seed=seed), repair=float(lam))
+    if res is None:
+        return
+    show_chart(charts.score_chart(res.scores), res.scores, name="fairness scores")
+    show_chart(charts.tradeoff_chart(res.tradeoff, repair=lam), res.tradeoff, name="fairness tradeoff")
+    t = res.tradeoff.set_index("repair")
+    notice(
+        f"Before repair W1 between the groups' scores is {t.loc[0.0, 'w1']:.3f} and the parity gap "
+        f"{t.loc[0.0, 'parity_gap']:+.1%} (accuracy {t.loc[0.0, 'accuracy']:.1%}). At λ = {lam:g}: W1 "
+        f"{t.loc[lam, 'w1']:.3f} (= (1 − λ) times the original), parity gap {t.loc[lam, 'parity_gap']:+.1%}, "
+        f"accuracy {t.loc[lam, 'accuracy']:.1%}. Full repair costs "
+        f"{t.loc[0.0, 'accuracy'] - t.loc[1.0, 'accuracy']:.1%} of accuracy on these calibrated scores."
+    )
+
+
+def show_interpolation(x, y) -> None:
+    """McCann's interpolant beside the mixture, and the W1 and W2 plans on the same clouds."""
+    from core.transport_uses import displacement_interpolation
+    from ui import charts_transport as charts
+    from ui import controls
+    from ui.page import compute, notice
+
+    t = controls.slider("Time t", 0.0, 1.0, 0.5, step=0.05, key="ot_t")
+    res = compute(displacement_interpolation, x, y, t=float(t))
+    if res is None:
+        return
+    st.altair_chart(charts.interpolation_chart(res.moved, res.mixture), width="content")
+    st.altair_chart(charts.plans_chart(res.plans, x, y), width="content")
+    keys = ["source", "target"]
+    w1_edges, w2_edges = (res.plans[res.plans["cost"] == c][keys] for c in ("W1 plan", "W2 plan"))
+    shared = len(w1_edges.merge(w2_edges, on=keys))
+    notice(
+        f"At t = {t:g} the moved cloud is W2 = {res.w2_to_moved:.3f} from the source, t times W2(P, Q) = "
+        f"{res.w2:.3f}: mass travels along straight lines of the W2 plan at constant speed. The mixture never "
+        f"holds a point in between; it only fades one cloud into the other. {shared} of the W2 plan's "
+        f"{len(w2_edges)} segments are also in the W1 plan: the two costs move the sand differently."
+    )
