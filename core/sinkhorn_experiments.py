@@ -215,6 +215,94 @@ def timing_vs_n(
     return pd.DataFrame(rows)
 
 
+@dataclass(frozen=True)
+class FrontierConfig:
+    """Settings of the accuracy-versus-time frontier (defaults: about 10-20 s on a shared 2-core machine)."""
+
+    n: int = 800  # points per cloud: the LP takes about half a second here, so the trade-off is real
+    epsilons: tuple[float, ...] = (0.3, 0.1, 0.03, 0.01, 0.003)  # fractions of max(M), blurry to sharp
+    repeats: int = 3  # timings per solver, the median shown
+    tol: float = DEFAULT_TOL  # as in core.sinkhorn.sinkhorn
+    max_iter: int = DEFAULT_MAX_ITER  # as in core.sinkhorn.sinkhorn
+    seed: int = 0  # seed of the point clouds
+
+
+def frontier(
+    config: FrontierConfig = FrontierConfig(), *, callback: Callable[[dict], None] | None = None
+) -> pd.DataFrame:
+    """Accuracy against time: Sinkhorn's gap to the exact cost at several eps, and the exact LP, on one problem.
+
+    The problem is that of :func:`timing_vs_n` at size ``n``. Each solver is timed ``repeats`` times; the gap is
+    ``<P_eps, M> - OT`` with OT from ``ot.emd`` (0 for the LP itself).
+
+    Returns
+    -------
+    DataFrame
+        One row per solver: ``solver`` ("exact" or "sinkhorn"), ``eps`` (NaN for the LP), ``seconds`` (median),
+        ``gap`` and ``rel_gap`` (gap / OT), ``iterations`` (NaN for the LP), ``converged``.
+    """
+    c = config
+    n = check_int(c.n, "n", low=2, high=5000)
+    eps_values = [check_positive(e, "epsilons") for e in c.epsilons]
+    if not eps_values:
+        raise ValueError("`epsilons` must list at least one value. Got an empty tuple instead.")
+    repeats = check_int(c.repeats, "repeats", low=1, high=50)
+    tol, max_iter = check_positive(c.tol, "tol"), check_int(c.max_iter, "max_iter", low=1)
+    x, y = point_cloud("moons", n, seed=c.seed), point_cloud("ring", n, seed=c.seed + 1)  # (n, 2) each
+    M = ot.dist(x, y)  # (n, n)
+    M /= M.max()
+    w = np.full(n, 1.0 / n)  # (n,)
+    times, total = [], (len(eps_values) + 1) * repeats
+    for r in range(repeats):
+        t0 = time.perf_counter()
+        P = ot.emd(w, w, M, numItermax=10_000_000)  # (n, n)
+        times.append(time.perf_counter() - t0)
+        if callback is not None:
+            callback({"progress": (r + 1) / total, "solver": "exact", "seconds": times[-1]})
+    exact = float(np.einsum("ij,ij->", P, M))
+    rows = [
+        {
+            "solver": "exact",
+            "eps": np.nan,
+            "seconds": float(np.median(times)),
+            "gap": 0.0,
+            "rel_gap": 0.0,
+            "iterations": np.nan,
+            "converged": True,
+        }
+    ]
+    for k, eps in enumerate(eps_values):
+        times = []
+        for r in range(repeats):
+            t0 = time.perf_counter()
+            res = _solve(w, w, M, eps, max_iter, tol)
+            times.append(time.perf_counter() - t0)
+            if callback is not None:
+                done = (k + 1) * repeats + r + 1
+                callback({"progress": done / total, "solver": "sinkhorn", "eps": eps, "seconds": times[-1]})
+        gap = res.cost - exact
+        rows.append(
+            {
+                "solver": "sinkhorn",
+                "eps": eps,
+                "seconds": float(np.median(times)),
+                "gap": gap,
+                "rel_gap": gap / exact,
+                "iterations": res.n_iter,
+                "converged": res.converged,
+            }
+        )
+    df = pd.DataFrame(rows)
+    if not df["converged"].all():
+        shown = ", ".join(f"{e:g}" for e in df.loc[~df["converged"], "eps"])
+        warnings.warn(
+            f"Sinkhorn did not reach the tolerance {tol:g} within {max_iter} iterations at eps = {shown}: "
+            "increase `max_iter` or `eps`.",
+            stacklevel=2,
+        )
+    return df
+
+
 def growth_exponents(timings: pd.DataFrame, *, last: int = 3, min_n: int | None = None) -> dict[str, float]:
     """Fitted exponent p of seconds ~ n^p per solver, by least squares of log(seconds) on log(n).
 

@@ -53,25 +53,27 @@ if own is not None:
     h = compute(sx.histograms, own["a"].to_numpy(), own["b"].to_numpy(), x=own["x"].to_numpy() if "x" in own else None)
 else:
     h = compute(sx.example_histograms, bins)
-sweep = compute(epsilon_sweep, h.a, h.b, h.M, epsilons=EPS, max_iter=MAX_ITER) if h is not None else None
-tabs = st.tabs(
-    ["Normalisation", "The ε trade-off", "Cost as n grows", "Differentiable"], key="sk_tab", bind="query-params"
-)
+TABS = ["Normalisation", "The ε trade-off", "Accuracy vs time", "Cost as n grows", "Differentiable"]
+tabs = st.tabs(TABS, key="sk_tab", bind="query-params")
 
 with tabs[0]:
-    if tabs[0].open is not False and sweep is not None:
+    show = tabs[0].open is not False and h is not None
+    one = compute(epsilon_sweep, h.a, h.b, h.M, epsilons=(eps,), max_iter=MAX_ITER) if show else None
+    if one is not None:
         st.markdown(
             f"Two histograms on {len(h.x)} bins, cost (x − y)² (largest cost 1). Left: the plan after k rounds of "
             "rescaling from the blurred kernel; right: the exact plan of the linear program."
         )
-        view, row = compute(sx.normalisation_view, h, eps=eps, k=k), sweep.loc[sweep["eps"] == eps].iloc[0]
+        view, row = compute(sx.normalisation_view, h, eps=eps, k=k), one.iloc[0]
         if view is not None:
             show_chart(charts.plan_heatmaps(view.plans), view.plans, name="plans")
             show_chart(charts.marginals_chart(view.marginals), view.marginals, name="marginals")
             notice(views.normalisation_notice(view, row, eps, k))
 
 with tabs[1]:
-    if tabs[1].open is not False and sweep is not None:
+    show = tabs[1].open is not False and h is not None
+    sweep = compute(epsilon_sweep, h.a, h.b, h.M, epsilons=EPS, max_iter=MAX_ITER) if show else None
+    if sweep is not None:
         st.markdown("The same histograms, solved at every ε from 1 down to 10⁻⁴ (times the largest cost).")
         show_chart(charts.gap_chart(sweep, eps=eps), sweep, name="epsilon sweep")
         left, right = st.columns(2)
@@ -83,6 +85,17 @@ with tabs[1]:
 
 with tabs[2]:
     if tabs[2].open is not False:
+        st.markdown(
+            f"The price of speed in one picture: two moons against a ring, n = {sx.FrontierConfig().n} points each, "
+            "solved at several ε; each point is the median of 3 timings and its gap to the exact cost."
+        )
+        front = live_run(sx.frontier, sx.FrontierConfig(seed=seed), label="Timing the frontier", key="sk_frontier")
+        if front is not None:
+            show_chart(charts.frontier_chart(front), front, name="accuracy vs time")
+            notice(views.frontier_notice(front))
+
+with tabs[3]:
+    if tabs[3].open is not False:
         st.markdown(
             "Two moons against a ring, n points each, cost divided by its maximum, timed live on this machine (wall "
             "clock, shared with other users), then cached. Sinkhorn costs iterations × n², and the iterations grow "
@@ -97,8 +110,8 @@ with tabs[2]:
             slope = compute(sx.growth_exponents, timings, min_n=FIT_FROM)
             notice(views.timing_notice(timings, slope, compute(sx.crossover, timings), eps_n, FIT_FROM))
 
-with tabs[3]:
-    if tabs[3].open is not False:
+with tabs[4]:
+    if tabs[4].open is not False:
         st.markdown(
             "A cloud flows to the target along the gradient of the Sinkhorn loss: plans from POT on torch "
             "tensors, gradients from autograd. Drag the step slider under the chart."

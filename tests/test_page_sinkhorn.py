@@ -87,6 +87,12 @@ def test_an_unfinished_iterate_below_the_exact_cost_is_explained():
     assert "not yet a transport plan" not in _notices(at)
 
 
+def test_frontier_tab_puts_the_lp_on_the_trade_off():
+    at = open_page("sinkhorn", {"sk_tab": "Accuracy vs time"})
+    assert_clean(at)
+    assert _charts(at) == 1 and "The exact LP took" in _notices(at)
+
+
 def test_iteration_counts_say_what_pot_ran():
     at = open_page("sinkhorn", SMALL)
     assert "POT checks the tolerance at iterations 1, 11, 21" in _notices(at)

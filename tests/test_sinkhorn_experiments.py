@@ -13,9 +13,11 @@ from core.data import point_cloud
 from core.sinkhorn import sinkhorn, sinkhorn_steps
 from core.sinkhorn_experiments import (
     FlowConfig,
+    FrontierConfig,
     TimingConfig,
     crossover,
     example_histograms,
+    frontier,
     gradient_flow,
     growth_exponents,
     histograms,
@@ -180,3 +182,25 @@ def test_spread_ratio_is_one_on_the_target_and_shows_the_shrinking():
     last = debiased.positions[debiased.positions.step == cfg.steps][["x", "y"]].to_numpy()
     assert debiased.spread_ratio == pytest.approx(np.sqrt(((last - last.mean(0)) ** 2).sum(1).mean()) / radius)
     assert biased.spread_ratio < 0.9 < debiased.spread_ratio  # the blurred loss shrinks the cloud
+
+
+def test_frontier_gaps_against_pot_and_the_entropic_bound():
+    cfg = FrontierConfig(n=60, epsilons=(0.3, 0.03, 0.003), repeats=2)
+    records = []
+    df = frontier(cfg, callback=records.append)
+    assert len(records) == 8 and records[-1]["progress"] == pytest.approx(1.0)
+    assert list(df["solver"]) == ["exact", "sinkhorn", "sinkhorn", "sinkhorn"]
+    x, y = point_cloud("moons", 60, seed=0), point_cloud("ring", 60, seed=1)
+    M = ot.dist(x, y)
+    M /= M.max()
+    w = np.full(60, 1 / 60)
+    exact = ot.emd2(w, w, M)
+    sk = df[df.solver == "sinkhorn"].set_index("eps")
+    for eps in cfg.epsilons:
+        pot = ot.sinkhorn(w, w, M, eps, stopThr=1e-6, numItermax=100_000, method="sinkhorn_log")
+        assert sk.loc[eps, "gap"] == pytest.approx(np.sum(pot * M) - exact, abs=1e-5)
+        assert -1e-9 <= sk.loc[eps, "gap"] <= eps * np.log(60)  # 0 <= gap <= eps log n
+    assert (np.diff(sk["gap"].to_numpy()) < 0).all()  # sharper blur, smaller gap
+    assert df.loc[0, "gap"] == 0 and (df["seconds"] > 0).all()
+    with pytest.raises(ValueError, match=r"`epsilons` must list at least one"):
+        frontier(FrontierConfig(epsilons=()))

@@ -183,3 +183,21 @@ def flow_chart(positions: pd.DataFrame, target: pd.DataFrame, *, every: int = 3)
         .encode(**axes, tooltip=["point", "step", alt.Tooltip("x:Q", format=".3f"), alt.Tooltip("y:Q", format=".3f")])
     )
     return alt.layer(goal, trails, cloud).add_params(step).properties(height=HEIGHT + 80)
+
+
+def frontier_chart(df: pd.DataFrame) -> alt.LayerChart:
+    """Relative gap to the exact cost against median wall time (log-log), one point per eps; the LP as a rule."""
+    sk = df[df["solver"] == "sinkhorn"].assign(label=lambda d: "ε = " + d["eps"].map("{:g}".format))
+    base = alt.Chart(sk).encode(
+        x=alt.X("seconds:Q", title="median wall time (s)", scale=alt.Scale(type="log")),
+        y=alt.Y("rel_gap:Q", title="(⟨P_ε, M⟩ − OT) / OT", scale=alt.Scale(type="log")),
+        tooltip=["eps", "seconds", "rel_gap", "iterations"],
+    )
+    color = SERIES_COLORS["sinkhorn"]
+    layers = [
+        base.mark_line(point=True, color=color),
+        base.mark_text(align="left", dx=6, dy=-6, color=color).encode(text="label:N"),
+    ]
+    lp = float(df.loc[df["solver"] == "exact", "seconds"].iloc[0])
+    layers.append(rule(lp, label="exact LP (gap 0)", color=SERIES_COLORS["exact"]))
+    return alt.layer(*layers).properties(height=HEIGHT - 40)
