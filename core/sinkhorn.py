@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import time
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -52,27 +52,28 @@ class SinkhornResult:
     method: str  # the POT method that produced the plan
 
 
-def _check_problem(a: object, b: object, M: object) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    M = check_array(M, "M", ndim=2)
+def _checked(a: object, b: object, M: object) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple[float, float]]:
+    """Validated weights and cost, and (min, max) of the cost: two reductions that also catch NaN and inf."""
+    try:
+        arr = np.asarray(M, dtype=np.float64)
+        bounds = (float(arr.min()), float(arr.max())) if arr.ndim == 2 and arr.size > 0 else (np.nan, np.nan)
+    except (TypeError, ValueError):
+        arr, bounds = None, (np.nan, np.nan)
+    M = arr if np.isfinite(bounds).all() else check_array(M, "M", ndim=2)  # its message names the problem
     a = check_weights(a, "a", M.shape[0])
     b = check_weights(b, "b", M.shape[1])
     check_same_mass(a, b)
-    return a, b, M
+    return a, b, M, bounds
 
 
-def _quietly(fn: Callable[[], tuple]) -> tuple[tuple, bool]:
-    """Call POT with its warnings captured (ours replace them); report numerical trouble (NaN, inf, overflow)."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        out = fn()
-    trouble = any("umerical error" in str(w.message) for w in caught) or not np.isfinite(float(out[0].sum()))
-    return out, trouble
+def _check_problem(a: object, b: object, M: object) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    return _checked(a, b, M)[:3]
 
 
 def _stabilized(a, b, M0, eps: float, max_iter: int, tol: float, warmstart=None) -> tuple:
     tau = TAU_PER_POINT * max(len(a), len(b))
     P, log = ot.bregman.sinkhorn_stabilized(
-        a, b, M0, eps, numItermax=max_iter, stopThr=tol, warmstart=warmstart, tau=tau, log=True
+        a, b, M0, eps, numItermax=max_iter, stopThr=tol, warmstart=warmstart, tau=tau, log=True, warn=False
     )
     return P, log["n_iter"] + 1, log["err"], (log["alpha"], log["beta"])
 
@@ -91,59 +92,87 @@ def _scaled(a, b, M0, eps: float, max_iter: int, tol: float) -> tuple:
         stage_eps *= SCALING_DECAY
 
 
-def _col_error(P, b) -> float:
-    return float(((P.sum(0) - b) ** 2).sum() ** 0.5)  # ||P^T 1 - b||_2, numpy or torch
+def _col_error(cols, b) -> float:
+    return float(((cols - b) ** 2).sum() ** 0.5)  # ||P^T 1 - b||_2 from the column sums, numpy or torch
 
 
-def _pot_plan(a, b, M, eps: float, max_iter: int, tol: float, *, scaling: bool = True) -> tuple:
-    """Solve with POT (numpy or torch arrays) by the first stable route; return plan, n_iter, errors, method.
+def _pot_plan(a, b, M, eps: float, max_iter: int, tol: float, *, scaling: bool = True, bounds=None) -> tuple:
+    """Solve with POT (numpy or torch arrays) by the first stable route; return plan, n_iter, errors, method, cols.
 
-    Routes: plain Sinkhorn when span(M) / eps <= 500; else, or when plain Sinkhorn returns NaN/inf or stops
-    unconverged, epsilon scaling over the stabilized solver (with ``scaling=False``: the stabilized solver from a
-    cold start, which keeps the textbook iterates); the log-domain solver as the last resort against NaN or inf.
+    Routes: plain Sinkhorn (``ot.sinkhorn``, called on ``M`` itself, no copy) when ``max(M) / eps <= 500`` and
+    ``M >= 0``, so the kernel ``exp(-M / eps)`` is representable; else, or when plain Sinkhorn returns NaN/inf or
+    stops unconverged, epsilon scaling over the stabilized solver (with ``scaling=False``: the stabilized solver from
+    a cold start, which keeps the textbook iterates); the log-domain solver as the last resort against NaN or inf.
+    Every POT call runs with ``warn=False``: convergence is judged here from the returned plan, never from captured
+    warnings. The plain route's plan is returned as POT computed it (its rows are exact after the last row
+    rescaling); the column sums ``cols`` are computed once and serve the NaN check, the convergence check and the
+    caller's diagnostics.
     """
-    M0 = M - M.min()  # same plan (constants cancel in u and v); keeps K = exp(-M0 / eps) from underflowing
-    out, retry, spent = None, True, 0  # spent: iterations of routes given up on, counted in n_iter
-    if float(M0.max()) <= PLAIN_MAX_RATIO * eps:
-        (P, log), trouble = _quietly(lambda: ot.sinkhorn(a, b, M0, eps, numItermax=max_iter, stopThr=tol, log=True))
-        out, spent = (None if trouble else (P, log["niter"] + 1, log["err"], "sinkhorn")), log["niter"] + 1
-        retry = trouble or (scaling and _col_error(P, b) > tol)  # hard problems converge faster with scaling
-    if retry:
-        route = _scaled if scaling else lambda *args: _stabilized(*args)[:3]
-        second, trouble = _quietly(lambda: route(a, b, M0, eps, max_iter, tol))
-        if not trouble and (out is None or _col_error(second[0], b) < _col_error(out[0], b)):
-            out = (second[0], second[1] + spent, second[2], "epsilon_scaling" if scaling else "sinkhorn_stabilized")
+    lo, hi = bounds if bounds is not None else (float(M.min()), float(M.max()))
+    plain = hi - lo <= PLAIN_MAX_RATIO * eps
+    M0 = M if 0.0 <= lo and hi <= PLAIN_MAX_RATIO * eps else M - lo  # (n, m); a shift leaves the plan unchanged
+    out, spent = None, 0  # spent: iterations of routes given up on, counted in n_iter
+    if plain:
+        P, log = ot.sinkhorn(a, b, M0, eps, numItermax=max_iter, stopThr=tol, log=True, warn=False)
+        spent, cols = log["niter"] + 1, P.sum(0)  # (m,)
+        if np.isfinite(float(cols.sum())):  # NaN or inf anywhere in P reaches the sum
+            out = (P, spent, log["err"], "sinkhorn", cols)
+            if not scaling or _col_error(cols, b) <= tol:
+                return _finish(out)
+    route = _scaled if scaling else lambda *args: _stabilized(*args)[:3]
+    P, n_iter, errors = route(a, b, M0, eps, max_iter, tol)
+    P = _rows_exact(P, a)
+    cols = P.sum(0)  # (m,)
+    if np.isfinite(float(cols.sum())) and (out is None or _col_error(cols, b) < _col_error(out[4], b)):
+        out = (P, n_iter + spent, errors, "epsilon_scaling" if scaling else "sinkhorn_stabilized", cols)
     if out is None:
-        (P, log), _ = _quietly(
-            lambda: ot.sinkhorn(a, b, M0, eps, method="sinkhorn_log", numItermax=max_iter, stopThr=tol, log=True)
+        P, log = ot.sinkhorn(
+            a, b, M0, eps, method="sinkhorn_log", numItermax=max_iter, stopThr=tol, log=True, warn=False
         )
-        out = (P, log["niter"] + 1 + spent, log["err"], "sinkhorn_log")
-    P, n_iter, errors, method = out
+        P = _rows_exact(P, a)
+        out = (P, log["niter"] + 1 + spent, log["err"], "sinkhorn_log", P.sum(0))
+    return _finish(out)
+
+
+def _rows_exact(P, a):
+    """One more row rescaling: a no-op except after a late absorption (stabilized) or in the log domain."""
     rows = P.sum(1)  # (n,)
-    if float(rows.min()) > 0:  # one more row rescaling: a no-op except after a late absorption (stabilized solver)
-        P = P * (a / rows)[:, None]
-    return P, int(n_iter), np.array([float(e) for e in errors]), method
+    return P * (a / rows)[:, None] if float(rows.min()) > 0 else P
+
+
+def _finish(out: tuple) -> tuple:
+    P, n_iter, errors, method, cols = out
+    return P, int(n_iter), np.array([float(e) for e in errors]), method, cols
 
 
 def _solve(
-    a: np.ndarray, b: np.ndarray, M: np.ndarray, eps: float, max_iter: int, tol: float, *, scaling: bool = True
+    a: np.ndarray,
+    b: np.ndarray,
+    M: np.ndarray,
+    eps: float,
+    max_iter: int,
+    tol: float,
+    *,
+    scaling: bool = True,
+    bounds: tuple[float, float] | None = None,
 ) -> SinkhornResult:
     ia, ib = a > 0, b > 0  # zero-weight rows and columns carry no mass: solve without them
     if ia.all() and ib.all():
-        P, n_iter, errors, method = _pot_plan(a, b, M, eps, max_iter, tol, scaling=scaling)
+        P, n_iter, errors, method, cols = _pot_plan(a, b, M, eps, max_iter, tol, scaling=scaling, bounds=bounds)
     else:
         P = np.zeros_like(M)  # (n, m)
-        sub, n_iter, errors, method = _pot_plan(a[ia], b[ib], M[np.ix_(ia, ib)], eps, max_iter, tol, scaling=scaling)
+        sub, n_iter, errors, method, _ = _pot_plan(a[ia], b[ib], M[np.ix_(ia, ib)], eps, max_iter, tol, scaling=scaling)
         P[np.ix_(ia, ib)] = sub
-    col_err = float(np.linalg.norm(P.sum(0) - b))
+        cols = P.sum(0)  # (m,)
+    col_err = _col_error(cols, b)
     return SinkhornResult(
         plan=P,
-        cost=float(np.sum(P * M)),
+        cost=float(np.einsum("ij,ij->", P, M)),  # <P, M> without an (n, m) temporary
         n_iter=n_iter,
         converged=col_err <= tol,
         errors=errors,
         error_every=10 if method in ("sinkhorn", "sinkhorn_log") else 20,
-        marginal_error=float(np.abs(P.sum(1) - a).sum() + np.abs(P.sum(0) - b).sum()),
+        marginal_error=float(np.abs(P.sum(1) - a).sum() + np.abs(cols - b).sum()),
         eps=eps,
         method=method,
     )
@@ -204,11 +233,11 @@ def sinkhorn(
     >>> round(res.cost, 6), res.converged
     (0.0, True)
     """
-    a, b, M = _check_problem(a, b, M)
+    a, b, M, bounds = _checked(a, b, M)
     eps = check_positive(eps, "eps")
     max_iter = check_int(max_iter, "max_iter", low=1)
     tol = check_positive(tol, "tol")
-    res = _solve(a, b, M, eps, max_iter, tol)
+    res = _solve(a, b, M, eps, max_iter, tol, bounds=bounds)
     if not res.converged:
         warnings.warn(_unconverged_message([eps], max_iter, tol), stacklevel=2)
     return res

@@ -216,11 +216,9 @@ def exact_ot(
         M = ot.dist(xs, ys, metric=metric)  # (n, m)
     if not np.all(np.isfinite(M)):
         raise ValueError("The cost matrix overflowed (points too far apart). Rescale `x` and `y`, e.g. standardise.")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # POT's own warning is replaced by ours, which names our knob
-        plan, log = ot.emd(wa, wb, M, numItermax=max_iter, log=True)  # (n, m)
+    plan, log = ot.emd(wa, wb, M, numItermax=max_iter, log=True)  # (n, m); POT warns itself if not optimal
     message = log["warning"] or ""
-    converged = int(log["result_code"]) == 1
+    converged = int(log["result_code"]) == 1  # judged from the solver's status code, not from a warning
     if not converged:
         warnings.warn(
             f"The exact OT solver stopped before optimality ({message}). Increase `max_iter` (now {max_iter}).",

@@ -9,12 +9,14 @@ from core.data import POINT_CLOUD_SHAPES
 from core.sinkhorn import epsilon_sweep
 from ui import charts_sinkhorn as charts
 from ui import controls
+from ui import sinkhorn_views as views
 from ui.page import compute, header, notice, references, show_chart
 from ui.runs import live_run
 
 EPS = (1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1.0)  # the eps sweep, and the choices of the eps controls
 ITERS = (1, 2, 3, 5, 10, 20, 50, 100, 200, 500, 1000)
-SIZES = (25, 50, 100, 200, 400, 800, 1600)
+SIZES = sx.TimingConfig().sizes  # up to n = 2000, where the LP takes ~2x longer than Sinkhorn
+FIT_FROM = 400  # exponents fitted over n >= 400, where one-time overheads no longer dominate
 MAX_ITER = 50_000  # far above the ~1,500-3,000 iterations the smallest eps needs on these histograms
 fmt = "{:g}".format
 
@@ -37,12 +39,12 @@ with st.sidebar:
         parse = partial(controls.parse_csv, required=["a", "b"], min_rows=2, max_rows=200)
         own = controls.upload_csv("CSV with columns a, b (and x), 2-200 rows", key="sk_upload", parser=parse)
     st.subheader("Cost as n grows")
-    n_max = controls.select_slider("Largest n", SIZES[3:], 1600, key="sk_nmax")
+    n_max = controls.select_slider("Largest n", SIZES[2:], SIZES[-1], key="sk_nmax")
     eps_n = controls.select_slider("ε for the timing", EPS[2:7], 0.03, key="sk_eps_n", format_func=fmt)
     st.subheader("Gradient flow")
     source = controls.select("Source cloud", POINT_CLOUD_SHAPES, "gaussian", key="sk_source")
     target = controls.select("Target cloud", POINT_CLOUD_SHAPES, "moons", key="sk_target")
-    eps_f = controls.select_slider("Blur ε of the loss", (0.01, 0.03, 0.1, 0.3), 0.03, key="sk_eps_f", format_func=fmt)
+    eps_f = controls.select_slider("Blur ε of the loss", (0.03, 0.1, 0.3, 1.0), 0.3, key="sk_eps_f", format_func=fmt)
     steps = controls.select_slider("Steps", (10, 20, 40, 60, 100, 150), 60, key="sk_steps")
     debias = controls.toggle("Debias (Sinkhorn divergence)", True, key="sk_debias")
     seed = controls.seed(key="sk_seed")
@@ -51,30 +53,27 @@ if own is not None:
     h = compute(sx.histograms, own["a"].to_numpy(), own["b"].to_numpy(), x=own["x"].to_numpy() if "x" in own else None)
 else:
     h = compute(sx.example_histograms, bins)
-sweep = compute(epsilon_sweep, h.a, h.b, h.M, epsilons=EPS, max_iter=MAX_ITER) if h is not None else None
-tabs = st.tabs(
-    ["Normalisation", "The ε trade-off", "Cost as n grows", "Differentiable"], key="sk_tab", bind="query-params"
-)
+TABS = ["Normalisation", "The ε trade-off", "Accuracy vs time", "Cost as n grows", "Differentiable"]
+tabs = st.tabs(TABS, key="sk_tab", bind="query-params")
 
 with tabs[0]:
-    if tabs[0].open is not False and sweep is not None:
+    show = tabs[0].open is not False and h is not None
+    one = compute(epsilon_sweep, h.a, h.b, h.M, epsilons=(eps,), max_iter=MAX_ITER) if show else None
+    if one is not None:
         st.markdown(
             f"Two histograms on {len(h.x)} bins, cost (x − y)² (largest cost 1). Left: the plan after k rounds of "
             "rescaling from the blurred kernel; right: the exact plan of the linear program."
         )
-        view, row = compute(sx.normalisation_view, h, eps=eps, k=k), sweep.loc[sweep["eps"] == eps].iloc[0]
+        view, row = compute(sx.normalisation_view, h, eps=eps, k=k), one.iloc[0]
         if view is not None:
             show_chart(charts.plan_heatmaps(view.plans), view.plans, name="plans")
             show_chart(charts.marginals_chart(view.marginals), view.marginals, name="marginals")
-            notice(
-                f"After k = {k} iterations the rows sum to a exactly, and {view.steps.marginal_error / 2:.2%} of the "
-                f"mass still sits in the wrong columns; cost ⟨P, M⟩ = {view.steps.cost:.4f} against the exact "
-                f"{view.exact_cost:.4f}. At ε = {eps:g} Sinkhorn meets the tolerance after {row.iterations} "
-                f"iterations ({row.method}), at cost {row.cost:.4f}: {row.rel_gap:.2%} above exact."
-            )
+            notice(views.normalisation_notice(view, row, eps, k))
 
 with tabs[1]:
-    if tabs[1].open is not False and sweep is not None:
+    show = tabs[1].open is not False and h is not None
+    sweep = compute(epsilon_sweep, h.a, h.b, h.M, epsilons=EPS, max_iter=MAX_ITER) if show else None
+    if sweep is not None:
         st.markdown("The same histograms, solved at every ε from 1 down to 10⁻⁴ (times the largest cost).")
         show_chart(charts.gap_chart(sweep, eps=eps), sweep, name="epsilon sweep")
         left, right = st.columns(2)
@@ -82,45 +81,37 @@ with tabs[1]:
             st.altair_chart(charts.effort_chart(sweep, eps=eps, y="iterations"), width="stretch")
         with right:
             st.altair_chart(charts.effort_chart(sweep, eps=eps, y="seconds"), width="stretch")
-        row, low = sweep.loc[sweep["eps"] == eps].iloc[0], sweep.iloc[0]
-        notice(
-            f"At ε = {eps:g} the gap is {row.gap:.2e} ({row.rel_gap:.2%} of OT = {row.exact_cost:.4f}), "
-            f"{'under' if row.gap <= row.bound else 'above'} the "
-            f"bound ε log n = {row.bound:.2e}; Sinkhorn took {row.iterations} iterations ({row.seconds * 1e3:.1f} "
-            f"ms). At ε = {low.eps:g}: gap {low.gap:.1e}, {low.iterations} iterations ({low.seconds * 1e3:.1f} "
-            f"ms). The exact LP took {row.exact_seconds * 1e3:.1f} ms, "
-            f"{'less' if row.exact_seconds < row.seconds else 'more'} than Sinkhorn at ε = {eps:g}."
-        )
+        notice(views.tradeoff_notice(sweep, eps))
 
 with tabs[2]:
     if tabs[2].open is not False:
+        st.markdown(
+            f"The price of speed in one picture: two moons against a ring, n = {sx.FrontierConfig().n} points each, "
+            "solved at several ε; each point is the median of 3 timings and its gap to the exact cost."
+        )
+        front = live_run(sx.frontier, sx.FrontierConfig(seed=seed), label="Timing the frontier", key="sk_frontier")
+        if front is not None:
+            show_chart(charts.frontier_chart(front), front, name="accuracy vs time")
+            notice(views.frontier_notice(front))
+
+with tabs[3]:
+    if tabs[3].open is not False:
         st.markdown(
             "Two moons against a ring, n points each, cost divided by its maximum, timed live on this machine (wall "
             "clock, shared with other users), then cached. Sinkhorn costs iterations × n², and the iterations grow "
             "as ε shrinks: move ε to see where the curves cross."
         )
-        sizes = tuple(s for s in SIZES if s <= n_max)
+        config = sx.TimingConfig(sizes=tuple(s for s in SIZES if s <= n_max), eps=eps_n, seed=seed)
         timings = live_run(
-            sx.timing_vs_n,
-            {"sizes": sizes, "eps": eps_n, "seed": seed},
-            label="Timing both solvers",
-            key="sk_timing",
-            live_chart=charts.timing_chart,
+            sx.timing_vs_n, config, label="Timing both solvers", key="sk_timing", live_chart=charts.timing_chart
         )
         if timings is not None:
-            show_chart(charts.timing_chart(timings), timings, name="time vs n")
-            slope, cross = compute(sx.growth_exponents, timings), compute(sx.crossover, timings)
-            big = timings[timings["n"] == timings["n"].max()].set_index("solver")
-            wins = f"Sinkhorn is faster from n = {cross} on" if cross else "Sinkhorn is not faster at any n measured"
-            notice(
-                f"At n = {sizes[-1]} the exact LP took {big.seconds['exact']:.3f} s and Sinkhorn (ε = {eps_n:g}) "
-                f"{big.seconds['sinkhorn']:.3f} s in {big.iterations['sinkhorn']:.0f} iterations. Over the largest "
-                f"sizes the time grows like n^{slope['exact']:.1f} (LP) and n^{slope['sinkhorn']:.1f} (Sinkhorn). "
-                f"{wins} at ε = {eps_n:g}."
-            )
+            show_chart(charts.timing_chart(timings), timings, name="time vs n", caption="Bars: fastest to slowest run.")
+            slope = compute(sx.growth_exponents, timings, min_n=FIT_FROM)
+            notice(views.timing_notice(timings, slope, compute(sx.crossover, timings), eps_n, FIT_FROM))
 
-with tabs[3]:
-    if tabs[3].open is not False:
+with tabs[4]:
+    if tabs[4].open is not False:
         st.markdown(
             "A cloud flows to the target along the gradient of the Sinkhorn loss: plans from POT on torch "
             "tensors, gradients from autograd. Drag the step slider under the chart."
@@ -132,24 +123,6 @@ with tabs[3]:
         if flow is not None:
             show_chart(charts.flow_chart(flow.positions, flow.target), flow.positions, name="flow positions")
             show_chart(charts.loss_chart(flow.history), flow.history, name="flow loss")
-            first, last = flow.history.iloc[0], flow.history.iloc[-1]
-            kind = "Sinkhorn divergence" if debias else "entropic OT loss (no debiasing)"
-            notice(
-                f"In {steps} steps on the {kind} at ε = {eps_f:g}, the exact OT cost W2² to the target fell from "
-                f"{first.ot_cost:.3f} to {last.ot_cost:.4f}, and the loss from {first.loss:.3f} to {last.loss:.4f}. "
-                f"Toggle debiasing and compare where the cloud stops."
-            )
+            notice(views.flow_notice(flow, steps, eps_f, debias))
 
-references(
-    [
-        "M. Cuturi (2013). Sinkhorn Distances: Lightspeed Computation of Optimal Transport. NeurIPS.",
-        "G. Peyré, M. Cuturi (2019). Computational Optimal Transport, ch. 4. Foundations and Trends in ML 11(5-6).",
-        "B. Schmitzer (2019). Stabilized Sparse Scaling Algorithms for Entropy Regularized Transport Problems. "
-        "SIAM J. Sci. Comput. 41(3) (log-stabilisation and ε-scaling).",
-        "J. Altschuler, J. Weed, P. Rigollet (2017). Near-linear Time Approximation Algorithms for Optimal Transport "
-        "via Sinkhorn Iteration. NeurIPS.",
-        "J. Feydy et al. (2019). Interpolating between Optimal Transport and MMD using Sinkhorn Divergences. AISTATS.",
-        "A. Genevay, G. Peyré, M. Cuturi (2018). Learning Generative Models with Sinkhorn Divergences. AISTATS.",
-        "R. Flamary et al. (2021). POT: Python Optimal Transport. JMLR 22(78).",
-    ]
-)
+references(views.REFERENCES)

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import numpy as np
+import ot
+
+from core.sinkhorn import sinkhorn_steps
+from core.sinkhorn_experiments import example_histograms
 from tests.apptest_helpers import assert_clean, open_page, widget
 
 SMALL = {"sk_n": "20", "sk_eps": "0.1", "sk_k": "3"}
@@ -41,14 +46,17 @@ def test_tabs_open_by_deep_link():
     assert_clean(at)
     assert _charts(at) == 3  # gap, iterations, time
     assert "the gap is" in _notices(at) and "bound ε log n" in _notices(at)
-    at = open_page("sinkhorn", {"sk_tab": "Cost as n grows", "sk_nmax": "200", "sk_eps_n": "0.01"})
+    at = open_page("sinkhorn", {"sk_tab": "Cost as n grows", "sk_nmax": "400", "sk_eps_n": "0.1"})
     assert_clean(at)
-    assert widget(at, "sk_nmax").value == 200 and widget(at, "sk_eps_n").value == 0.01
-    assert _charts(at) == 1 and "At n = 200 the exact LP took" in _notices(at)
+    assert widget(at, "sk_nmax").value == 400 and widget(at, "sk_eps_n").value == 0.1
+    assert _charts(at) == 1 and "At n = 400 the exact LP took" in _notices(at)
+    assert "medians of 3 runs each" in _notices(at) and "Fitted over n ≥ 400" in _notices(at)
     at = open_page("sinkhorn", {"sk_tab": "Differentiable", "sk_steps": "10", "sk_debias": "false"})
     assert_clean(at)
     assert widget(at, "sk_steps").value == 10 and widget(at, "sk_debias").value is False
+    assert widget(at, "sk_eps_f").value == 0.3  # a default blur where debiasing visibly matters
     assert _charts(at) == 2 and "In 10 steps on the entropic OT loss" in _notices(at)
+    assert "spread (RMS radius) ends at" in _notices(at)
 
 
 def test_upload_bad_file_errors_and_good_file_is_used():
@@ -63,3 +71,28 @@ def test_upload_bad_file_errors_and_good_file_is_used():
     widget(at, "sk_upload").set_value(("h.csv", b"a,b\n1,-1\n2,2\n", "text/csv")).run()
     assert not at.exception
     assert any("`b` must be nonnegative" in e.value for e in at.error)
+
+
+def test_an_unfinished_iterate_below_the_exact_cost_is_explained():
+    """After one step at eps = 0.01 the iterate's <P, M> is below OT (POT's exact cost): the page must say why."""
+    at = open_page("sinkhorn", {"sk_n": "20", "sk_eps": "0.01", "sk_k": "1"})
+    assert_clean(at)
+    h = example_histograms(20)
+    P = sinkhorn_steps(h.a, h.b, h.M, eps=0.01, k=1).plan
+    assert np.sum(P * h.M) < ot.emd2(h.a, h.b, h.M)  # the phenomenon, against POT's LP
+    assert np.abs(P.sum(0) - h.b).sum() > 1e-3  # and the reason: the columns are not yet b
+    assert "not yet a transport plan" in _notices(at)
+    widget(at, "sk_k").set_value(1000).run()
+    assert_clean(at)
+    assert "not yet a transport plan" not in _notices(at)
+
+
+def test_frontier_tab_puts_the_lp_on_the_trade_off():
+    at = open_page("sinkhorn", {"sk_tab": "Accuracy vs time"})
+    assert_clean(at)
+    assert _charts(at) == 1 and "The exact LP took" in _notices(at)
+
+
+def test_iteration_counts_say_what_pot_ran():
+    at = open_page("sinkhorn", SMALL)
+    assert "POT checks the tolerance at iterations 1, 11, 21" in _notices(at)

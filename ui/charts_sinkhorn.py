@@ -9,7 +9,7 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from ui.charts import HEIGHT, SERIES_COLORS, line, rule
+from ui.charts import HEIGHT, SERIES_COLORS, color_scale, line, rule
 
 GREY = "#bab0ac"
 
@@ -109,20 +109,38 @@ def effort_chart(sweep: pd.DataFrame, *, eps: float, y: str) -> alt.LayerChart:
     return alt.layer(*layers)
 
 
-def timing_chart(timings: pd.DataFrame) -> alt.Chart:
-    """Wall time against n for the exact LP and Sinkhorn (log-log); works on partial records of a live run."""
-    return line(
+def timing_chart(timings: pd.DataFrame) -> alt.LayerChart:
+    """Median wall time against n for the exact LP and Sinkhorn (log-log), a bar from the fastest to the slowest repeat.
+
+    Works on a finished ``timing_vs_n`` table and on the live records of a run (one row per timed run: their
+    median per (n, solver) is drawn).
+    """
+    if "seconds_min" not in timings:
+        grouped = timings.groupby(["n", "solver"], sort=False)["seconds"]
+        timings = grouped.agg(seconds="median", seconds_min="min", seconds_max="max").reset_index()
+    lines = line(
         timings,
         "n",
         "seconds",
         "solver",
         x_title="points per cloud n",
-        y_title="wall time (s)",
+        y_title="wall time (s), median of repeats",
         log_x=True,
         log_y=True,
         points=True,
-        tooltip=[c for c in ("n", "solver", "seconds", "iterations", "cost") if c in timings],
+        tooltip=[c for c in ("n", "solver", "seconds", "seconds_min", "seconds_max", "iterations") if c in timings],
     )
+    spread = (
+        alt.Chart(timings)
+        .mark_rule(strokeWidth=2, opacity=0.6)
+        .encode(
+            x="n:Q",
+            y=alt.Y("seconds_min:Q", scale=alt.Scale(type="log")),
+            y2="seconds_max:Q",
+            color=alt.Color("solver:N", scale=color_scale(timings["solver"].unique()), legend=None),
+        )
+    )
+    return alt.layer(lines, spread)
 
 
 def loss_chart(history: pd.DataFrame) -> alt.Chart:
@@ -165,3 +183,21 @@ def flow_chart(positions: pd.DataFrame, target: pd.DataFrame, *, every: int = 3)
         .encode(**axes, tooltip=["point", "step", alt.Tooltip("x:Q", format=".3f"), alt.Tooltip("y:Q", format=".3f")])
     )
     return alt.layer(goal, trails, cloud).add_params(step).properties(height=HEIGHT + 80)
+
+
+def frontier_chart(df: pd.DataFrame) -> alt.LayerChart:
+    """Relative gap to the exact cost against median wall time (log-log), one point per eps; the LP as a rule."""
+    sk = df[df["solver"] == "sinkhorn"].assign(label=lambda d: "ε = " + d["eps"].map("{:g}".format))
+    base = alt.Chart(sk).encode(
+        x=alt.X("seconds:Q", title="median wall time (s)", scale=alt.Scale(type="log")),
+        y=alt.Y("rel_gap:Q", title="(⟨P_ε, M⟩ − OT) / OT", scale=alt.Scale(type="log")),
+        tooltip=["eps", "seconds", "rel_gap", "iterations"],
+    )
+    color = SERIES_COLORS["sinkhorn"]
+    layers = [
+        base.mark_line(point=True, color=color),
+        base.mark_text(align="left", dx=6, dy=-6, color=color).encode(text="label:N"),
+    ]
+    lp = float(df.loc[df["solver"] == "exact", "seconds"].iloc[0])
+    layers.append(rule(lp, label="exact LP (gap 0)", color=SERIES_COLORS["exact"]))
+    return alt.layer(*layers).properties(height=HEIGHT - 40)

@@ -1,0 +1,101 @@
+"""Copy of the Sinkhorn page: the "what to notice" sentences, built from this run's numbers, and the references."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+REFERENCES = [
+    "M. Cuturi (2013). Sinkhorn Distances: Lightspeed Computation of Optimal Transport. NeurIPS.",
+    "G. Peyré, M. Cuturi (2019). Computational Optimal Transport, ch. 4. Foundations and Trends in ML 11(5-6).",
+    "B. Schmitzer (2019). Stabilized Sparse Scaling Algorithms for Entropy Regularized Transport Problems. "
+    "SIAM J. Sci. Comput. 41(3) (log-stabilisation and ε-scaling).",
+    "J. Altschuler, J. Weed, P. Rigollet (2017). Near-linear Time Approximation Algorithms for Optimal Transport "
+    "via Sinkhorn Iteration. NeurIPS.",
+    "J. Feydy et al. (2019). Interpolating between Optimal Transport and MMD using Sinkhorn Divergences. AISTATS.",
+    "A. Genevay, G. Peyré, M. Cuturi (2018). Learning Generative Models with Sinkhorn Divergences. AISTATS.",
+    "R. Flamary et al. (2021). POT: Python Optimal Transport. JMLR 22(78).",
+]
+
+
+def iterations_run(iterations: int, method: str) -> str:
+    """The iteration count as run, with why plain counts end in 1 (POT checks the marginals every 10th)."""
+    if method in ("sinkhorn", "sinkhorn_log"):
+        return (
+            f"{iterations} iterations ({method}; POT checks the tolerance at iterations 1, 11, 21, ..., so a "
+            "converged run stops at one of those)"
+        )
+    return f"{iterations} iterations ({method}, summed over its stages of decreasing ε)"
+
+
+def normalisation_notice(view, row: pd.Series, eps: float, k: int) -> str:
+    """After k steps: mass in the wrong columns, the iterate's cost against the exact cost, and the converged run."""
+    steps = view.steps
+    below = (
+        " That is below the exact cost: the iterate is not yet a transport plan (its columns do not sum to b), so "
+        "the LP's minimum over plans does not bound it."
+        if steps.cost < view.exact_cost
+        else ""
+    )
+    return (
+        f"After k = {k} iterations the rows sum to a exactly, and {steps.marginal_error / 2:.2%} of the mass still "
+        f"sits in the wrong columns; cost ⟨P, M⟩ = {steps.cost:.4f} against the exact {view.exact_cost:.4f}.{below} "
+        f"At ε = {eps:g} Sinkhorn meets the tolerance after {iterations_run(row.iterations, row.method)}, at cost "
+        f"{row.cost:.4f}: {row.rel_gap:.2%} above exact."
+    )
+
+
+def tradeoff_notice(sweep: pd.DataFrame, eps: float) -> str:
+    """The gap, the bound and the effort at the chosen eps and at the smallest eps."""
+    row, low = sweep.loc[sweep["eps"] == eps].iloc[0], sweep.iloc[0]
+    return (
+        f"At ε = {eps:g} the gap is {row.gap:.2e} ({row.rel_gap:.2%} of OT = {row.exact_cost:.4f}), "
+        f"{'under' if row.gap <= row.bound else 'above'} the bound ε log n = {row.bound:.2e}; Sinkhorn ran "
+        f"{iterations_run(row.iterations, row.method)} in {row.seconds * 1e3:.1f} ms. At ε = {low.eps:g}: gap "
+        f"{low.gap:.1e}, {low.iterations} iterations ({low.seconds * 1e3:.1f} ms). The exact LP took "
+        f"{row.exact_seconds * 1e3:.1f} ms, {'less' if row.exact_seconds < row.seconds else 'more'} than Sinkhorn "
+        f"at ε = {eps:g}."
+    )
+
+
+def timing_notice(timings: pd.DataFrame, slope: dict, cross: int | None, eps: float, fit_from: int) -> str:
+    """Times at the largest n, the speed-up there, the fitted exponents and the crossover."""
+    n_max = int(timings["n"].max())
+    big = timings[timings["n"] == n_max].set_index("solver")
+    lp, sk = big.seconds["exact"], big.seconds["sinkhorn"]
+    ratio = f"Sinkhorn is {lp / sk:.1f}x faster there" if sk < lp else f"the LP is {sk / lp:.1f}x faster there"
+    wins = f"Sinkhorn is faster from n = {cross} on" if cross else "Sinkhorn is not faster at any n measured"
+    return (
+        f"At n = {n_max} the exact LP took {lp:.3f} s and Sinkhorn (ε = {eps:g}) {sk:.3f} s in "
+        f"{big.iterations['sinkhorn']:.0f} iterations (medians of {int(big.repeats['exact'])} runs each): {ratio}. "
+        f"Fitted over n ≥ {fit_from}, the time grows like n^{slope['exact']:.1f} (LP) and "
+        f"n^{slope['sinkhorn']:.1f} (Sinkhorn: a fixed number of O(n²) iterations). {wins} at ε = {eps:g}."
+    )
+
+
+def flow_notice(flow, steps: int, eps: float, debias: bool) -> str:
+    """How far the flow got, and whether the cloud kept the target's spread."""
+    first, last = flow.history.iloc[0], flow.history.iloc[-1]
+    kind = "Sinkhorn divergence" if debias else "entropic OT loss (no debiasing)"
+    other = "without debiasing it shrinks" if debias else "with debiasing it keeps the target's spread"
+    return (
+        f"In {steps} steps on the {kind} at ε = {eps:g}, the exact OT cost W2² to the target fell from "
+        f"{first.ot_cost:.3f} to {last.ot_cost:.4f}, and the loss from {first.loss:.3f} to {last.loss:.4f}. The "
+        f"cloud's spread (RMS radius) ends at {flow.spread_ratio:.0%} of the target's; toggle debiasing: {other}."
+    )
+
+
+def frontier_notice(front: pd.DataFrame) -> str:
+    """The LP's time, the sharpest eps that still beats it, and its gap."""
+    lp = float(front.loc[front["solver"] == "exact", "seconds"].iloc[0])
+    sk = front[front["solver"] == "sinkhorn"]
+    faster = sk[sk["seconds"] < lp]
+    if faster.empty:
+        return f"The exact LP took {lp:.3f} s; no ε measured here was faster, so on this problem the LP wins."
+    best = faster.loc[faster["eps"].idxmin()]
+    sharp = sk.loc[sk["eps"].idxmin()]
+    return (
+        f"The exact LP took {lp:.3f} s. The sharpest blur that is still faster is ε = {best.eps:g}: "
+        f"{best.seconds:.3f} s with a gap of {best.rel_gap:.1%} of OT. At ε = {sharp.eps:g} the gap falls to "
+        f"{sharp.rel_gap:.1%} but it takes {sharp.seconds:.3f} s in {sharp.iterations:.0f} iterations: halving "
+        "the gap costs more iterations, and only past some n does Sinkhorn's n² per iteration beat the LP's ~n³."
+    )
