@@ -92,18 +92,28 @@ class ScalingLaw:
         return d_opt / n_opt
 
 
-def degeneracy(law: ScalingLaw, *, loss_scale: float = 1.0, tol: float = 1e-3) -> tuple[str, ...]:
+def degeneracy(
+    law: ScalingLaw,
+    *,
+    loss_scale: float = 1.0,
+    n_min: float | None = None,
+    d_min: float | None = None,
+    tol: float = 1e-3,
+) -> tuple[str, ...]:
     """Why a fitted law is degenerate: a parameter at its bound, where its compute optimum is meaningless.
 
-    Checks alpha <= tol or beta <= tol (loss does not fall with N or D; the optimum divides by zero),
-    A or B <= tol * loss_scale (a vanished term, so its exponent is unidentified), E <= tol * loss_scale (the
-    floor at its bound 0) and non-finite parameters.
+    Checks alpha <= tol or beta <= tol (loss does not fall with N or D; the optimum divides by zero), E <=
+    tol * loss_scale (the floor at its bound 0), non-finite parameters, and, given the runs' smallest N and D,
+    a term A / N^alpha or B / D^beta below tol * loss_scale on every run (the term vanished, so its exponent is
+    not identified by the data).
 
     Parameters
     ----------
     law : ScalingLaw
     loss_scale : float
         A typical loss of the runs (e.g. the smallest), so that "at 0" is relative to the data.
+    n_min, d_min : float, optional
+        The smallest N and D of the runs.
     tol : float
         Relative tolerance for "at its bound".
 
@@ -120,12 +130,13 @@ def degeneracy(law: ScalingLaw, *, loss_scale: float = 1.0, tol: float = 1e-3) -
         reasons.append("α at 0")
     if law.beta <= tol:
         reasons.append("β at 0")
-    if law.A <= tol * loss_scale:
-        reasons.append("A at 0")
-    if law.B <= tol * loss_scale:
-        reasons.append("B at 0")
     if law.E <= tol * loss_scale:
         reasons.append("E at 0")
+    with np.errstate(over="ignore", under="ignore", divide="ignore"):
+        if n_min is not None and law.alpha > tol and law.A * n_min**-law.alpha <= tol * loss_scale:
+            reasons.append("A/N^α vanishes")
+        if d_min is not None and law.beta > tol and law.B * d_min**-law.beta <= tol * loss_scale:
+            reasons.append("B/D^β vanishes")
     return tuple(reasons)
 
 
@@ -370,7 +381,7 @@ def fit_scaling_law(
         converged=ok,
         n_starts=len(_GRID),
         seconds=time.perf_counter() - t0,
-        degenerate=degeneracy(law, loss_scale=float(ell.min())),
+        degenerate=degeneracy(law, loss_scale=float(ell.min()), n_min=float(n.min()), d_min=float(d.min())),
         compute_range=(float((6 * n * d).min()), float((6 * n * d).max())),
     )
 
@@ -420,7 +431,9 @@ def bootstrap_scaling_law(
                 "beta": law.beta,
                 "a": law.a,
                 "objective": f,
-                "degenerate": ", ".join(degeneracy(law, loss_scale=float(ell.min()))),
+                "degenerate": ", ".join(
+                    degeneracy(law, loss_scale=float(ell.min()), n_min=float(n.min()), d_min=float(d.min()))
+                ),
             }
         )
         if callback is not None:
