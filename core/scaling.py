@@ -643,18 +643,17 @@ def bootstrap_intervals(boots: pd.DataFrame, *, level: float = 0.9) -> pd.DataFr
     Returns
     -------
     DataFrame
-        One row per parameter: parameter, low, median, high, n_used, n_excluded (degenerate replicates).
+        One row per parameter: parameter, low, median, high, n_used, n_excluded (degenerate replicates). When
+        every replicate is degenerate, low, median and high are NaN and n_used is 0.
     """
     level = check_probability(level, "level")
     ok = _usable(boots)
-    if not ok.any():
-        raise ValueError(f"All {len(boots)} bootstrap refits are degenerate (a parameter at its bound).")
     q = (1 - level) / 2
     used = boots.loc[ok, ["E", "alpha", "beta"]].astype(float)
     used["a"] = used["beta"] / (used["alpha"] + used["beta"])  # usable rows have alpha, beta > 0
     rows = []
     for name in ("E", "alpha", "beta", "a"):
-        low, mid, high = np.quantile(used[name].to_numpy(), [q, 0.5, 1 - q])
+        low, mid, high = np.quantile(used[name].to_numpy(), [q, 0.5, 1 - q]) if ok.any() else (np.nan,) * 3
         rows.append(
             {
                 "parameter": name,
@@ -702,3 +701,41 @@ def drop_highest_loss(runs: pd.DataFrame, k: int) -> pd.DataFrame:
     if len(runs) - k < 5:
         raise ValueError(f"Dropping {k} of {len(runs)} runs leaves fewer than 5 to fit. Drop fewer runs.")
     return runs.sort_values("loss").iloc[: len(runs) - k].reset_index(drop=True)
+
+
+def power_law_view(law: ScalingLaw, N: np.ndarray, D: np.ndarray, loss: np.ndarray) -> pd.DataFrame:
+    r"""Each term of the law isolated from the runs, for log-log plots where a power law is a straight line.
+
+    For the N term, :math:`L - E - B/D^\beta` against N (the fit's own line is :math:`A/N^\alpha`, slope
+    :math:`-\alpha`); for the D term, :math:`L - E - A/N^\alpha` against D. Rows whose isolated value is not
+    positive (noise larger than the term) are dropped, as a log axis cannot show them.
+
+    Returns
+    -------
+    DataFrame
+        Long format: term ("N" or "D"), x, other (the run's other size), value, kind ("measured" or "fit").
+    """
+    n, d, ell = _check_runs(N, D, loss)
+    rows = [
+        pd.DataFrame({"term": "N", "x": n, "other": d, "value": ell - law.E - law.B / d**law.beta, "kind": "measured"}),
+        pd.DataFrame(
+            {"term": "D", "x": d, "other": n, "value": ell - law.E - law.A / n**law.alpha, "kind": "measured"}
+        ),
+    ]
+    for term, x, coef, expo in (("N", n, law.A, law.alpha), ("D", d, law.B, law.beta)):
+        grid = np.geomspace(x.min(), x.max(), 40)  # (40,)
+        rows.append(pd.DataFrame({"term": term, "x": grid, "other": np.nan, "value": coef / grid**expo, "kind": "fit"}))
+    out = pd.concat(rows, ignore_index=True)
+    return out[out["value"] > 0].reset_index(drop=True)
+
+
+def isoflop_penalty(law: ScalingLaw, flops: float, n: float) -> float:
+    """Extra loss (nats/token) of spending ``flops`` on a model of ``n`` parameters (D = C / 6N) instead of N_opt.
+
+    Small values mean a flat IsoFLOP valley: allocations far apart in N predict almost the same loss, so the
+    fitted optimum moves a lot with small changes of the fit.
+    """
+    c = check_positive(flops, "flops")
+    n = check_positive(n, "n")
+    n_opt, d_opt = law.compute_optimal(c)
+    return float(law.loss(n, c / (6.0 * n)) - law.loss(n_opt, d_opt))

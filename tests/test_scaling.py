@@ -141,6 +141,8 @@ def test_band_leaves_out_degenerate_refits_and_counts_them() -> None:
     assert intervals.loc["a", "n_excluded"] == 3
     with pytest.raises(ValueError, match="All 1 bootstrap refits are degenerate"):
         frontier_band(boots.iloc[[3]], c)
+    none_usable = bootstrap_intervals(boots.iloc[[3, 4]])
+    assert none_usable["n_used"].eq(0).all() and none_usable["median"].isna().all()
 
 
 def test_fit_on_degenerate_data_reports_it() -> None:

@@ -3,15 +3,41 @@
 from __future__ import annotations
 
 import altair as alt
+import numpy as np
 import pandas as pd
 
 from ui import charts
+from ui.scaling_text import count, sci
+
+# One colour per law, shared by every layer of a chart (lines, band, legend).
+LAW_COLORS = {
+    "Chinchilla A1": "#4e79a7",
+    "Chinchilla A2": "#9c755f",
+    "Chinchilla A3": "#76b7b2",
+    "Chinchilla A3 (rounded)": "#bab0ac",
+    "Epoch 2024": "#59a14f",
+    "Kaplan": "#e15759",
+    "your fit": "#f28e2b",
+}
+
+
+def _law_color(names: list[str]) -> alt.Color:
+    names = list(dict.fromkeys(names))
+    spare = iter(c for c in charts.FALLBACK if c not in LAW_COLORS.values())
+    scale = alt.Scale(domain=names, range=[LAW_COLORS.get(n) or next(spare, "#888888") for n in names])
+    return alt.Color("law:N", title="law", scale=scale, legend=alt.Legend(orient="top"))
+
+
+def _labelled(df: pd.DataFrame, column: str, fmt) -> tuple[pd.DataFrame, list[str]]:
+    """Replace a numeric column by display labels, returning the labels in numeric order (for legends)."""
+    values = np.sort(df[column].unique())
+    return df.assign(**{column: df[column].map(fmt)}), [fmt(v) for v in values]
 
 
 def fit(runs: pd.DataFrame, curves: pd.DataFrame) -> alt.LayerChart:
     """Measured loss against N (points, one colour per data size D) with the fitted law (lines)."""
-    runs, curves = runs.assign(D=runs["D"].map("{:.3g}".format)), curves.assign(D=curves["D"].map("{:.3g}".format))
-    order = sorted(runs["D"].unique(), key=float)
+    order = [count(v) for v in np.sort(pd.concat([runs["D"], curves["D"]]).unique())]
+    runs, curves = runs.assign(D=runs["D"].map(count)), curves.assign(D=curves["D"].map(count))
     color = alt.Color(
         "D:N", title="data size D", sort=order, scale=alt.Scale(scheme="viridis"), legend=alt.Legend(orient="top")
     )
@@ -54,34 +80,88 @@ def exponents(boots: pd.DataFrame) -> alt.Chart:
     )
 
 
-def frontier(df: pd.DataFrame, band: pd.DataFrame | None = None) -> alt.LayerChart:
-    """Compute-optimal model size against compute for each law, with an optional bootstrap band for the fit."""
+def frontier(df: pd.DataFrame, band: pd.DataFrame | None = None, *, title: str) -> alt.LayerChart:
+    """Compute-optimal model size against compute, one colour per law; an optional bootstrap band for "your fit".
+
+    The band and the lines share one colour scale (so each law keeps one colour and one legend swatch), and the
+    x axis spans the budgets in ``df`` only.
+    """
+    df = df.dropna(subset=["n_opt"])
+    names = list(df["law"].unique()) + ([] if band is None else ["your fit"])
+    color = _law_color(names)
+    lo, hi = float(df["flops"].min()), float(df["flops"].max())
+    x = alt.X("flops:Q", title="compute C (FLOPs)", scale=alt.Scale(type="log", domain=[lo, hi], nice=False))
+    y_title = "compute-optimal parameters N_opt"
+    shown = df.assign(N_opt=df["n_opt"].map(count), D_opt=df["d_opt"].map(count), C=df["flops"].map(sci))
     layers = []
     if band is not None:
         layers.append(
-            charts.band(band.assign(law="your fit"), "flops", "n_low", "n_high", "law", log_x=True, log_y=True)
+            alt.Chart(band.assign(law="your fit"))
+            .mark_area(opacity=0.2, clip=True)
+            .encode(x=x, y=alt.Y("n_low:Q", scale=alt.Scale(type="log"), title=y_title), y2="n_high:Q", color=color)
         )
     layers.append(
-        charts.line(
-            df,
-            "flops",
-            "n_opt",
-            "law",
-            x_title="compute C (FLOPs)",
-            y_title="compute-optimal parameters N_opt",
-            log_x=True,
-            log_y=True,
-            tooltip=["law", "flops", "n_opt", "d_opt", "tokens_per_param"],
-            title="Where to spend compute: N_opt(C)",
+        alt.Chart(shown)
+        .mark_line(clip=True)
+        .encode(
+            x=x,
+            y=alt.Y("n_opt:Q", scale=alt.Scale(type="log"), title=y_title),
+            color=color,
+            tooltip=["law", "C", "N_opt", "D_opt", alt.Tooltip("tokens_per_param:Q", format=".3g")],
         )
     )
-    return alt.layer(*layers)
+    return alt.layer(*layers).properties(height=charts.HEIGHT, title=title)
+
+
+def power_law_view(view: pd.DataFrame) -> alt.HConcatChart:
+    """Each term of the law isolated from the runs on log-log axes, where a power law is a straight line."""
+    panels = []
+    for term, other, title in (
+        ("N", "D", "L − E − B/D^β against N: slope −α"),
+        ("D", "N", "L − E − A/N^α against D: slope −β"),
+    ):
+        sub = view[view["term"] == term]
+        measured, order = _labelled(sub[sub["kind"] == "measured"], "other", count)
+        x = alt.X("x:Q", title=f"{'parameters' if term == 'N' else 'data'} {term}", scale=alt.Scale(type="log"))
+        y = alt.Y("value:Q", title="isolated loss term", scale=alt.Scale(type="log"))
+        points = (
+            alt.Chart(measured)
+            .mark_circle(size=40)
+            .encode(
+                x=x,
+                y=y,
+                color=alt.Color(
+                    "other:N",
+                    sort=order,
+                    title=other,
+                    scale=alt.Scale(scheme="viridis"),
+                    legend=alt.Legend(orient="top"),
+                ),
+                tooltip=["x", "other", alt.Tooltip("value:Q", format=".3g")],
+            )
+        )
+        line = alt.Chart(sub[sub["kind"] == "fit"]).mark_line(color="#555555").encode(x=x, y=y)
+        panels.append(alt.layer(points, line).properties(title=title, height=charts.HEIGHT - 80, width=300))
+    return alt.hconcat(*panels).resolve_scale(color="independent")
+
+
+def recovery(table: pd.DataFrame) -> alt.LayerChart:
+    """Fitted exponents with their bootstrap interval (bar) beside the theory's value (tick)."""
+    base = alt.Chart(table)
+    y = alt.Y("parameter:N", title=None)
+    bars = base.mark_rule(strokeWidth=3, color="#f28e2b").encode(
+        x=alt.X("low:Q", title="value"), x2="high:Q", y=y, tooltip=["parameter", "low", "high"]
+    )
+    fit = base.mark_circle(size=90, color="#f28e2b").encode(x="fit:Q", y=y, tooltip=["parameter", "fit"])
+    true = base.mark_tick(size=26, thickness=3, color="#333333").encode(x="true:Q", y=y, tooltip=["parameter", "true"])
+    return alt.layer(bars, fit, true).properties(
+        height=140, title="Recovered (dot, 90% bootstrap bar) vs true exponent (black tick)"
+    )
 
 
 def isoflops(df: pd.DataFrame) -> alt.LayerChart:
     """IsoFLOP profiles: loss against N at fixed compute, minimum marked."""
-    df = df.assign(budget=df["flops"].map("{:.0e} FLOPs".format))
-    order = sorted(df["budget"].unique(), key=lambda s: float(s.split()[0]))
+    df, order = _labelled(df.rename(columns={"flops": "budget"}), "budget", lambda v: f"{sci(v)} FLOPs")
     color = alt.Color(
         "budget:N", sort=order, title="compute", scale=alt.Scale(scheme="plasma"), legend=alt.Legend(orient="top")
     )
@@ -91,12 +171,18 @@ def isoflops(df: pd.DataFrame) -> alt.LayerChart:
     optima = (
         alt.Chart(df[df.is_optimum])
         .mark_point(size=80, filled=True, shape="diamond")
-        .encode(x=x, y=y, color=color, tooltip=["budget", "N", "D", "loss"])
+        .encode(
+            x=x,
+            y=y,
+            color=color,
+            tooltip=["budget", alt.Tooltip("N:Q", format=".3~s"), alt.Tooltip("D:Q", format=".3~s"), "loss"],
+        )
     )
     return alt.layer(lines, optima).properties(height=charts.HEIGHT, title="IsoFLOP curves: loss at fixed compute")
 
 
 def live(records: pd.DataFrame) -> alt.Chart:
-    """While the mini experiment trains: best validation loss so far of each student against N."""
-    latest = records.groupby(["seed", "N", "D"], as_index=False).last().rename(columns={"val_loss": "loss"})
-    return fit(latest, latest.iloc[0:0]).properties(title="Training students: best validation loss so far")
+    """While the experiment runs: the loss of each cell so far against N, one colour per data size D."""
+    rows = pd.DataFrame([row for batch in records["rows"] for row in batch])
+    cells = rows.groupby(["N", "D"], as_index=False)["loss"].mean()
+    return fit(cells, cells.iloc[0:0]).properties(title="Fitting models: loss of each (N, D) cell so far")
