@@ -398,7 +398,7 @@ def bootstrap_scaling_law(
 ) -> pd.DataFrame:
     """Refit the law on ``n_boot`` resamples of the runs (with replacement), for confidence bands.
 
-    Each resample is refined by L-BFGS from the full-data optimum and the two best grid starts of the full data.
+    Each resample is refined by L-BFGS from the full-data optimum and the best grid start of the full data.
     A refit can land on a bound (e.g. beta = 0 when a resample repeats few data sizes); such replicates are kept
     and flagged in ``degenerate`` so that bands and intervals can leave them out and count them.
 
@@ -415,7 +415,7 @@ def bootstrap_scaling_law(
     full = fit_scaling_law(n, d, ell, delta=delta)
     x_full = np.array([np.log(full.law.A), np.log(full.law.B), np.log(full.law.E), full.law.alpha, full.law.beta])
     log_n, log_d, log_l = np.log(n), np.log(d), np.log(ell)
-    starts = np.vstack([x_full, _GRID[np.argsort(_grid_scores(log_n, log_d, log_l, delta))[:2]]])  # (3, 5)
+    starts = np.vstack([x_full, _GRID[np.argmin(_grid_scores(log_n, log_d, log_l, delta))]])  # (2, 5)
     rows = []
     for i in range(n_boot):
         idx = rng.integers(0, n.size, n.size)

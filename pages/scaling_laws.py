@@ -60,7 +60,7 @@ with tab_fit:
             col.metric(name, txt.number(value, 4))
         if fit.degenerate:
             st.warning(f"Degenerate fit ({', '.join(fit.degenerate)}): it has no meaningful compute optimum.")
-        curves = compute(sc.law_curves, law, (n.min() / 1.5, n.max() * 1.5), np.unique(d))
+        curves = compute(sc.law_curves, law, (n.min(), n.max()), np.unique(d))
         show_chart(charts.fit(runs, curves), runs, name="scaling runs")
         view = compute(sc.power_law_view, law, n, d, loss)
         st.altair_chart(charts.power_law_view(view), width="stretch")

@@ -21,6 +21,15 @@ LAW_COLORS = {
 }
 
 
+# Vega expressions for log-axis labels: powers of ten as 1e18 (no "e+"), counts as 40B / 1.5T / 386M.
+POW10_LABELS = "'1e' + format(log(datum.value) / LN10, '.0f')"
+COUNT_LABELS = (
+    "datum.value >= 1e12 ? format(datum.value / 1e12, '.3~g') + 'T' : datum.value >= 1e9 ? "
+    "format(datum.value / 1e9, '.3~g') + 'B' : datum.value >= 1e6 ? format(datum.value / 1e6, '.3~g') + 'M' : "
+    "datum.value >= 1e3 ? format(datum.value / 1e3, '.3~g') + 'k' : format(datum.value, '.3~g')"
+)
+
+
 def _law_color(names: list[str]) -> alt.Color:
     names = list(dict.fromkeys(names))
     spare = iter(c for c in charts.FALLBACK if c not in LAW_COLORS.values())
@@ -90,22 +99,33 @@ def frontier(df: pd.DataFrame, band: pd.DataFrame | None = None, *, title: str) 
     names = list(df["law"].unique()) + ([] if band is None else ["your fit"])
     color = _law_color(names)
     lo, hi = float(df["flops"].min()), float(df["flops"].max())
-    x = alt.X("flops:Q", title="compute C (FLOPs)", scale=alt.Scale(type="log", domain=[lo, hi], nice=False))
+    x = alt.X(
+        "flops:Q",
+        title="compute C (FLOPs)",
+        scale=alt.Scale(type="log", domain=[lo, hi], nice=False),
+        axis=alt.Axis(labelExpr=POW10_LABELS, values=[10.0**k for k in range(-2, 31)]),
+    )
     y_title = "compute-optimal parameters N_opt"
+    y_axis = alt.Axis(labelExpr=COUNT_LABELS)
     shown = df.assign(N_opt=df["n_opt"].map(count), D_opt=df["d_opt"].map(count), C=df["flops"].map(sci))
     layers = []
     if band is not None:
         layers.append(
             alt.Chart(band.assign(law="your fit"))
             .mark_area(opacity=0.2, clip=True)
-            .encode(x=x, y=alt.Y("n_low:Q", scale=alt.Scale(type="log"), title=y_title), y2="n_high:Q", color=color)
+            .encode(
+                x=x,
+                y=alt.Y("n_low:Q", scale=alt.Scale(type="log"), title=y_title, axis=y_axis),
+                y2="n_high:Q",
+                color=color,
+            )
         )
     layers.append(
         alt.Chart(shown)
         .mark_line(clip=True)
         .encode(
             x=x,
-            y=alt.Y("n_opt:Q", scale=alt.Scale(type="log"), title=y_title),
+            y=alt.Y("n_opt:Q", scale=alt.Scale(type="log"), title=y_title, axis=y_axis),
             color=color,
             tooltip=["law", "C", "N_opt", "D_opt", alt.Tooltip("tokens_per_param:Q", format=".3g")],
         )
@@ -141,7 +161,7 @@ def power_law_view(view: pd.DataFrame) -> alt.HConcatChart:
             )
         )
         line = alt.Chart(sub[sub["kind"] == "fit"]).mark_line(color="#555555").encode(x=x, y=y)
-        panels.append(alt.layer(points, line).properties(title=title, height=charts.HEIGHT - 80, width=300))
+        panels.append(alt.layer(points, line).properties(title=title, height=charts.HEIGHT - 80, width=420))
     return alt.hconcat(*panels).resolve_scale(color="independent")
 
 
@@ -165,7 +185,7 @@ def isoflops(df: pd.DataFrame) -> alt.LayerChart:
     color = alt.Color(
         "budget:N", sort=order, title="compute", scale=alt.Scale(scheme="plasma"), legend=alt.Legend(orient="top")
     )
-    x = alt.X("N:Q", title="parameters N", scale=alt.Scale(type="log"))
+    x = alt.X("N:Q", title="parameters N", scale=alt.Scale(type="log"), axis=alt.Axis(labelExpr=COUNT_LABELS))
     y = alt.Y("loss:Q", title="predicted loss", scale=alt.Scale(zero=False))
     lines = alt.Chart(df[~df.is_optimum]).mark_line().encode(x=x, y=y, color=color)
     optima = (

@@ -56,9 +56,12 @@ def number(x: float | None, digits: int = 3) -> str:
     """A plain number with ``digits`` significant digits, or sci() when very large or small; "–" for NaN."""
     if x is None or not math.isfinite(x):
         return "–"
-    if x != 0 and not 1e-3 <= abs(x) < 1e5:
+    if x == 0:
+        return "0"
+    if not 1e-3 <= abs(x) < 1e5:
         return sci(x, digits - 1)
-    return f"{x:.{digits}g}"
+    decimals = max(digits - 1 - math.floor(math.log10(abs(round(x, digits)) or abs(x))), 0)
+    return f"{x:.{decimals}f}"
 
 
 def budget_table(table: pd.DataFrame) -> pd.DataFrame:
