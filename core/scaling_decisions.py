@@ -1,0 +1,237 @@
+"""Scaling-law decisions: IsoFLOP parabolas, inverse calculators, over-training for inference, repeated data.
+
+References: Hoffmann et al. 2022 (Chinchilla) Approach 2, a parabola of loss against log N per compute budget,
+whose vertices give N_opt(C); Sardana, Portes, Doubov & Frankle 2024 ("Beyond Chinchilla-Optimal: Accounting for
+Inference in Language Model Scaling Laws"), minimising training plus inference FLOPs 6 N D_train + 2 N D_inference
+at a target loss; Muennighoff et al. 2023 ("Scaling Data-Constrained Language Models"), effective data
+D' = U_D + U_D R*_D (1 - exp(-R_D / R*_D)) for U_D unique tokens repeated R_D extra times, R*_D = 15.4.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy.optimize import brentq, minimize_scalar
+
+from core._validation import check_int, check_positive, check_real
+from core.scaling import ScalingLaw
+
+R_STAR_D = 15.39  # Muennighoff et al. 2023: repeated tokens lose value with this decay constant (in epochs)
+
+
+@dataclass(frozen=True)
+class IsoflopFit:
+    """Result of :func:`isoflop_parabolas`: per-budget vertices and the fitted N_opt ~ C^a."""
+
+    budgets: pd.DataFrame  # flops, n_points, n_opt (vertex; NaN when not used), curvature, used
+    a: float  # slope of log N_opt against log C over the used budgets (NaN if fewer than 2)
+    log_g: float  # intercept: N_opt = exp(log_g) * C^a
+    n_used: int
+
+
+def _group_budgets(flops: np.ndarray, rel_tol: float) -> np.ndarray:
+    """Label runs whose compute agrees within ``rel_tol`` (relative, after sorting) with one budget id."""
+    order = np.argsort(flops)
+    labels = np.empty(flops.size, dtype=int)
+    group, start = 0, flops[order[0]]
+    for i in order:
+        if flops[i] > start * (1 + rel_tol):
+            group, start = group + 1, flops[i]
+        labels[i] = group
+    return labels
+
+
+def isoflop_parabolas(
+    N: np.ndarray, D: np.ndarray, loss: np.ndarray, *, rel_tol: float = 0.3, min_points: int = 3
+) -> IsoflopFit:
+    r"""Chinchilla's Approach 2: at each compute budget C = 6 N D fit loss = c_0 + c_1 x + c_2 x^2, x = ln N.
+
+    The vertex :math:`N_{opt} = \exp(-c_1 / 2 c_2)` is the budget's best model size. Budgets are used when the
+    parabola opens upwards (c_2 > 0) and its vertex lies within the sampled N; then
+    :math:`\ln N_{opt} = \ln G + a \ln C` is fitted by least squares.
+
+    Parameters
+    ----------
+    N, D, loss : array of shape (n,)
+        Runs; runs whose 6 N D agree within ``rel_tol`` share a budget (the budget is their geometric mean).
+    rel_tol : float
+        Relative tolerance for "same compute" (0.3 groups Epoch AI's digitised Chinchilla runs into the paper's
+        budgets, which are a factor 1.7-2 apart).
+    min_points : int
+        Runs a budget needs (>= 3 for a parabola).
+
+    Returns
+    -------
+    IsoflopFit
+    """
+    n = np.asarray(N, dtype=float)
+    d = np.asarray(D, dtype=float)
+    ell = np.asarray(loss, dtype=float)
+    if not (n.shape == d.shape == ell.shape and n.ndim == 1 and n.size > 0):
+        raise ValueError("`N`, `D` and `loss` must be 1-D arrays of the same, non-zero length.")
+    if np.any(n <= 0) or np.any(d <= 0) or not np.all(np.isfinite(ell)):
+        raise ValueError("`N` and `D` must be > 0 and `loss` finite.")
+    rel_tol = check_real(rel_tol, "rel_tol", low=0.0, high=1.0, low_inclusive=False)
+    min_points = check_int(min_points, "min_points", low=3)
+    c = 6.0 * n * d
+    labels = _group_budgets(c, rel_tol)
+    rows = []
+    for g in np.unique(labels):
+        sel = labels == g
+        if sel.sum() < min_points or np.unique(n[sel]).size < 3:
+            continue
+        x = np.log(n[sel])
+        c2, c1, _ = np.polyfit(x, ell[sel], 2)
+        vertex = -c1 / (2 * c2) if c2 > 0 else np.nan
+        used = bool(c2 > 0 and x.min() <= vertex <= x.max())
+        rows.append(
+            {
+                "flops": float(np.exp(np.log(c[sel]).mean())),
+                "n_points": int(sel.sum()),
+                "n_opt": float(np.exp(vertex)) if used else np.nan,
+                "curvature": float(c2),
+                "used": used,
+            }
+        )
+    budgets = pd.DataFrame(rows, columns=["flops", "n_points", "n_opt", "curvature", "used"])
+    ok = budgets[budgets["used"]] if len(budgets) else budgets
+    if len(ok) >= 2:
+        a, log_g = np.polyfit(np.log(ok["flops"]), np.log(ok["n_opt"]), 1)
+    else:
+        a = log_g = float("nan")
+    return IsoflopFit(budgets=budgets, a=float(a), log_g=float(log_g), n_used=len(ok))
+
+
+def _check_law(law: ScalingLaw) -> ScalingLaw:
+    if not isinstance(law, ScalingLaw):
+        raise TypeError(f"`law` must be a ScalingLaw (a fitted loss law). Got {type(law).__name__}.")
+    return law
+
+
+def optimal_for_size(law: ScalingLaw, n_params: float) -> dict[str, float]:
+    r"""Invert the compute-optimal frontier: the budget C for which ``n_params`` is N_opt, and its tokens.
+
+    From :math:`N_{opt} = G (C/6)^a`: :math:`C = 6 (N/G)^{1/a}`, D = C / (6 N).
+
+    Returns
+    -------
+    dict
+        flops, tokens, tokens_per_param, loss.
+    """
+    law = _check_law(law)
+    n_params = check_positive(n_params, "n_params")
+    n_ref, _ = law.compute_optimal(6.0)  # = G, the size at C / 6 = 1
+    flops = 6.0 * (n_params / n_ref) ** (1.0 / law.a)
+    tokens = flops / (6.0 * n_params)
+    return {"flops": flops, "tokens": tokens, "tokens_per_param": tokens / n_params, "loss": law.loss(n_params, tokens)}
+
+
+def cheapest_for_loss(law: ScalingLaw, target: float) -> dict[str, float]:
+    """The least compute C = 6 N D that reaches loss ``target``: the compute-optimal point whose loss is the target.
+
+    Raises ``ValueError`` when the target is at or below the floor E.
+
+    Returns
+    -------
+    dict
+        flops, n_params, tokens, tokens_per_param.
+    """
+    law = _check_law(law)
+    target = check_positive(target, "target")
+    if target <= law.E * (1 + 1e-9):
+        raise ValueError(f"The target loss must be above the floor E = {law.E:.4g}; no model reaches {target:.4g}.")
+
+    def gap(log_c: float) -> float:
+        n, d = law.compute_optimal(float(np.exp(log_c)))
+        return float(law.loss(n, d)) - target
+
+    lo, hi = np.log(1e-3), np.log(1e60)
+    if gap(lo) < 0:
+        raise ValueError(f"The target {target:.4g} is reached with almost no compute; raise it above the runs' range.")
+    if gap(hi) > 0:
+        raise ValueError(f"The target {target:.4g} is too close to the floor E = {law.E:.4g} for any budget.")
+    log_c = brentq(gap, lo, hi, xtol=1e-12, rtol=1e-12)
+    n, d = law.compute_optimal(float(np.exp(log_c)))
+    return {"flops": float(np.exp(log_c)), "n_params": n, "tokens": d, "tokens_per_param": d / n}
+
+
+def tokens_for_loss(law: ScalingLaw, n_params: float, target: float) -> float:
+    """Training tokens a model of ``n_params`` needs to reach ``target`` (inf if its size alone cannot)."""
+    rest = target - law.E - law.A / n_params**law.alpha
+    return float((law.B / rest) ** (1.0 / law.beta)) if rest > 0 else float("inf")
+
+
+def inference_aware(law: ScalingLaw, target: float, inference_tokens: float) -> dict[str, float]:
+    r"""Sardana et al. 2024: the model that reaches ``target`` with the least training plus inference compute.
+
+    Minimises :math:`6 N D_{train}(N) + 2 N D_{inf}` over N, where :math:`D_{train}(N)` solves
+    :math:`L(N, D_{train}) = target`. With ``inference_tokens = 0`` this is the compute-optimal point.
+
+    Returns
+    -------
+    dict
+        n_params, tokens, tokens_per_param, train_flops, inference_flops, total_flops.
+    """
+    law = _check_law(law)
+    base = cheapest_for_loss(law, target)
+    inference_tokens = check_real(inference_tokens, "inference_tokens", low=0.0)
+    n_min = (law.A / (target - law.E)) ** (1.0 / law.alpha)  # below this size the target is out of reach
+
+    def total(log_n: float) -> float:
+        n = float(np.exp(log_n))
+        return 6.0 * n * tokens_for_loss(law, n, target) + 2.0 * n * inference_tokens
+
+    res = minimize_scalar(
+        total, bounds=(np.log(n_min) + 1e-9, np.log(base["n_params"]) + 1e-6), method="bounded", options={"xatol": 1e-9}
+    )
+    n = float(np.exp(res.x))
+    d = tokens_for_loss(law, n, target)
+    return {
+        "n_params": n,
+        "tokens": d,
+        "tokens_per_param": d / n,
+        "train_flops": 6.0 * n * d,
+        "inference_flops": 2.0 * n * inference_tokens,
+        "total_flops": 6.0 * n * d + 2.0 * n * inference_tokens,
+    }
+
+
+def effective_data(unique_tokens: float, epochs: np.ndarray | float, *, r_star: float = R_STAR_D) -> np.ndarray | float:
+    r"""Muennighoff et al. 2023: :math:`D' = U_D + U_D R^*_D (1 - e^{-R_D / R^*_D})`, :math:`R_D` = epochs - 1.
+
+    Each repetition is worth less than fresh data; as epochs grow D' saturates at :math:`U_D (1 + R^*_D)`.
+    """
+    u = check_positive(unique_tokens, "unique_tokens")
+    r_star = check_positive(r_star, "r_star")
+    ep = np.asarray(epochs, dtype=float)
+    if np.any(ep < 1):
+        raise ValueError("`epochs` must be >= 1 (one pass over the unique data).")
+    out = u + u * r_star * (1.0 - np.exp(-(ep - 1.0) / r_star))
+    return float(out) if np.ndim(epochs) == 0 else out
+
+
+def repeated_data_curve(law: ScalingLaw, n_params: float, unique_tokens: float, epochs: np.ndarray) -> pd.DataFrame:
+    """Loss of a model trained for several epochs on ``unique_tokens``, with repeated tokens discounted.
+
+    Returns
+    -------
+    DataFrame
+        epochs, tokens_seen, effective_tokens, loss_repeated (L(N, D')), loss_fresh (L(N, tokens seen), as if all
+        tokens were new).
+    """
+    law = _check_law(law)
+    n_params = check_positive(n_params, "n_params")
+    ep = np.asarray(epochs, dtype=float)
+    eff = effective_data(unique_tokens, ep)
+    seen = unique_tokens * ep
+    return pd.DataFrame(
+        {
+            "epochs": ep,
+            "tokens_seen": seen,
+            "effective_tokens": eff,
+            "loss_repeated": law.loss(n_params, eff),
+            "loss_fresh": law.loss(n_params, seen),
+        }
+    )
