@@ -25,7 +25,9 @@ R_STAR_D = 15.39  # Muennighoff et al. 2023: repeated tokens lose value with thi
 class IsoflopFit:
     """Result of :func:`isoflop_parabolas`: per-budget vertices and the fitted N_opt ~ C^a."""
 
-    budgets: pd.DataFrame  # flops, n_points, n_opt (vertex; NaN when not used), curvature, used
+    budgets: pd.DataFrame  # flops, n_points, n_min, n_max, c0, c1, n_opt and loss_opt (vertex;
+    # NaN when not used), curvature, used
+    runs: pd.DataFrame  # N, D, loss, flops (the budget each run was grouped into; NaN if its group was skipped)
     a: float  # slope of log N_opt against log C over the used budgets (NaN if fewer than 2)
     log_g: float  # intercept: N_opt = exp(log_g) * C^a
     n_used: int
@@ -77,31 +79,68 @@ def isoflop_parabolas(
     min_points = check_int(min_points, "min_points", low=3)
     c = 6.0 * n * d
     labels = _group_budgets(c, rel_tol)
-    rows = []
+    rows, run_budget = [], np.full(n.size, np.nan)  # (n,)
     for g in np.unique(labels):
         sel = labels == g
         if sel.sum() < min_points or np.unique(n[sel]).size < 3:
             continue
+        run_budget[sel] = np.exp(np.log(c[sel]).mean())
         x = np.log(n[sel])
-        c2, c1, _ = np.polyfit(x, ell[sel], 2)
+        c2, c1, c0 = np.polyfit(x, ell[sel], 2)
         vertex = -c1 / (2 * c2) if c2 > 0 else np.nan
         used = bool(c2 > 0 and x.min() <= vertex <= x.max())
         rows.append(
             {
                 "flops": float(np.exp(np.log(c[sel]).mean())),
                 "n_points": int(sel.sum()),
+                "n_min": float(n[sel].min()),
+                "n_max": float(n[sel].max()),
+                "c0": float(c0),
+                "c1": float(c1),
                 "n_opt": float(np.exp(vertex)) if used else np.nan,
+                "loss_opt": float(c0 + c1 * vertex + c2 * vertex**2) if used else np.nan,
                 "curvature": float(c2),
                 "used": used,
             }
         )
-    budgets = pd.DataFrame(rows, columns=["flops", "n_points", "n_opt", "curvature", "used"])
+    columns = ["flops", "n_points", "n_min", "n_max", "c0", "c1", "n_opt", "loss_opt", "curvature", "used"]
+    budgets = pd.DataFrame(rows, columns=columns)
     ok = budgets[budgets["used"]] if len(budgets) else budgets
     if len(ok) >= 2:
         a, log_g = np.polyfit(np.log(ok["flops"]), np.log(ok["n_opt"]), 1)
     else:
         a = log_g = float("nan")
-    return IsoflopFit(budgets=budgets, a=float(a), log_g=float(log_g), n_used=len(ok))
+    runs = pd.DataFrame({"N": n, "D": d, "loss": ell, "flops": run_budget})
+    return IsoflopFit(budgets=budgets, runs=runs, a=float(a), log_g=float(log_g), n_used=len(ok))
+
+
+def parabola_curves(budgets: pd.DataFrame, *, n_points: int = 40) -> pd.DataFrame:
+    """The fitted parabolas (``IsoflopFit.budgets``) over each budget's sampled N range, for drawing.
+
+    Returns
+    -------
+    DataFrame
+        flops, N, loss.
+    """
+    n_points = check_int(n_points, "n_points", low=2)
+    frames = []
+    for r in budgets.itertuples():
+        n = np.geomspace(r.n_min, r.n_max, n_points)  # (n_points,)
+        x = np.log(n)
+        frames.append(pd.DataFrame({"flops": r.flops, "N": n, "loss": r.c0 + r.c1 * x + r.curvature * x**2}))
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["flops", "N", "loss"])
+
+
+def inference_sweep(law: ScalingLaw, target: float, inference_tokens: np.ndarray) -> pd.DataFrame:
+    """:func:`inference_aware` at several inference demands (tokens served over the model's life).
+
+    Returns
+    -------
+    DataFrame
+        inference_tokens, n_params, tokens, tokens_per_param, train_flops, inference_flops, total_flops.
+    """
+    demands = np.asarray(inference_tokens, dtype=float)
+    return pd.DataFrame([{"inference_tokens": t, **inference_aware(law, target, float(t))} for t in demands])
 
 
 def _check_law(law: ScalingLaw) -> ScalingLaw:

@@ -7,6 +7,7 @@ from core.scaling_experiment import MiniScalingConfig, mean_over_seeds, mini_sca
 from ui import charts_scaling as charts
 from ui import controls
 from ui import scaling_text as txt
+from ui import scaling_views as views
 from ui.page import compute, header, notice, references, show_chart
 from ui.runs import live_run
 
@@ -43,7 +44,9 @@ else:
     else:
         runs = compute(sc.drop_highest_loss, runs, drop)
 
-tab_fit, tab_frontier, tab_iso = st.tabs(["Fit and uncertainty", "Compute-optimal frontier", "IsoFLOP curves"])
+tab_fit, tab_frontier, tab_iso, tab_dec = st.tabs(
+    ["Fit and uncertainty", "Compute-optimal frontier", "IsoFLOP curves and Approach 2", "Decisions"]
+)
 fit = boots = ci = None
 if runs is not None:
     n, d, loss = runs["N"].to_numpy(), runs["D"].to_numpy(), runs["loss"].to_numpy()
@@ -85,7 +88,7 @@ with tab_fit:
             vs_truth = (
                 ""
                 if truth is None
-                else f" Theory: α = {truth['alpha']:.3f}, β = {truth['beta']:.3f}, E = {truth['E']:.3g}."
+                else f" Theory: α = {truth['alpha']:.3f}, β = {truth['beta']:.3f}, E = {truth['E']:.3f}."
             )
             notice(
                 f"Fitted α = {law.alpha:.3f} (90% bootstrap interval {q.low.alpha:.3f}–{q.high.alpha:.3f}), "
@@ -147,6 +150,11 @@ with tab_iso:
         f"{txt.sci(best.flops.iloc[-1])} FLOPs (x10,000) the optimal size grows x{best.N.iloc[-1] / best.N.iloc[0]:.3g}"
         f" and the optimal data x{best.D.iloc[-1] / best.D.iloc[0]:.3g}."
     )
+    if fit is not None:
+        views.approach2(runs, fit, None if truth is None else truth["beta"] / (truth["alpha"] + truth["beta"]))
+
+with tab_dec:
+    views.decisions({k: v for k, v in sc.PRESETS.items() if isinstance(v, sc.ScalingLaw)})
 
 references(
     [

@@ -13,7 +13,7 @@ import pytest
 
 from tests.apptest_helpers import assert_clean, open_page, widget
 
-SMALL = {"sl_seeds": "1", "sl_boot": "10"}
+SMALL = {"sl_seeds": "2", "sl_boot": "10"}
 
 
 def _info(at) -> str:
@@ -49,6 +49,18 @@ def test_budget_calculator_quotes_the_papers_allocations() -> None:
     assert table.loc["Kaplan", "loss" if "loss" in table else "predicted loss"] == "–"
     text = _info(at) + " ".join(m.value for m in at.markdown)
     assert "Epoch AI" in text and "non-embedding" in text
+
+
+def test_approach_2_and_decisions_render_with_computed_numbers() -> None:
+    at = open_page("scaling_laws", {**SMALL, "sl_dec_inf": "13.0", "sl_dec_law": "Chinchilla A3"}, timeout=180)
+    assert_clean(at)
+    text = _info(at)
+    a2 = float(re.search(r"N_opt ∝ C\^([\d.]+) \(Approach 2\)", text).group(1))
+    assert abs(a2 - 1 / 3) < 0.1  # the solvable model's true a = beta / (alpha + beta) = 1/3
+    assert "Serving 10.0T tokens" in text and "worth 93% of fresh data" in text  # 1 + 15.39 (1 - e^(-3/15.39))
+    sweep = next(df.value for df in at.dataframe if "inference tokens" in df.value.columns)
+    per_param = sweep["tokens per parameter"].astype(float).to_numpy()
+    assert (np.diff(per_param) > 0).all()  # more inference -> a smaller model trained on more tokens per parameter
 
 
 def test_deep_link_sets_controls_and_a_change_reruns() -> None:
@@ -94,6 +106,8 @@ def test_epoch_ai_csv_uploads_as_is_and_reproduces_their_fit() -> None:
     assert abs(metrics["α"] - 0.348) < 0.005 and abs(metrics["β"] - 0.366) < 0.005
     table = at.dataframe[0].value
     assert table.loc["your fit", "parameters N_opt"] == "–"  # 5.8e23 lies above the runs' 6ND range
+    a2 = float(re.search(r"N_opt ∝ C\^([\d.]+) \(Approach 2\)", _info(at)).group(1))
+    assert 0.462 <= a2 <= 0.534  # Hoffmann et al. Table 2, Approach 2: 0.49 (0.462, 0.534)
 
 
 def test_a_malformed_upload_says_what_to_fix() -> None:

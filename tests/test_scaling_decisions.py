@@ -15,8 +15,10 @@ from core.scaling_decisions import (
     cheapest_for_loss,
     effective_data,
     inference_aware,
+    inference_sweep,
     isoflop_parabolas,
     optimal_for_size,
+    parabola_curves,
     repeated_data_curve,
 )
 
@@ -122,3 +124,21 @@ def test_bad_inputs() -> None:
         optimal_for_size(CHINCHILLA, -1.0)
     with pytest.raises(ValueError, match="same, non-zero length"):
         isoflop_parabolas(np.ones(3), np.ones(4), np.ones(3))
+
+
+def test_parabola_curves_pass_through_the_vertex_and_runs_are_grouped() -> None:
+    budgets = np.array([1e18, 1e20])
+    rows = [(n, c / (6 * n), 2 + 0.1 * np.log(n / 1e8) ** 2) for c in budgets for n in np.geomspace(2e7, 5e8, 5)]
+    n, d, loss = map(np.array, zip(*rows, strict=True))
+    fit = isoflop_parabolas(n, d, loss)
+    assert fit.runs["flops"].to_numpy() == pytest.approx(np.repeat(budgets, 5))
+    assert fit.budgets["loss_opt"].to_numpy() == pytest.approx([2.0, 2.0])
+    curves = parabola_curves(fit.budgets, n_points=7)
+    assert len(curves) == 14
+    assert curves["loss"].to_numpy() == pytest.approx(2 + 0.1 * np.log(curves["N"].to_numpy() / 1e8) ** 2)
+
+
+def test_inference_sweep_rows_match_single_calls() -> None:
+    sweep = inference_sweep(CHINCHILLA, 2.1, np.array([0.0, 1e12]))
+    assert sweep["n_params"].iloc[1] == pytest.approx(inference_aware(CHINCHILLA, 2.1, 1e12)["n_params"])
+    assert sweep["inference_flops"].iloc[1] == pytest.approx(2 * sweep["n_params"].iloc[1] * 1e12)

@@ -206,3 +206,47 @@ def live(records: pd.DataFrame) -> alt.Chart:
     rows = pd.DataFrame([row for batch in records["rows"] for row in batch])
     cells = rows.groupby(["N", "D"], as_index=False)["loss"].mean()
     return fit(cells, cells.iloc[0:0]).properties(title="Fitting models: loss of each (N, D) cell so far")
+
+
+def approach2(runs: pd.DataFrame, curves: pd.DataFrame, budgets: pd.DataFrame) -> alt.LayerChart:
+    """Approach 2: the runs of each budget (points), its fitted parabola in ln N (line) and vertex (diamond)."""
+    fmt = lambda v: f"{sci(v)} FLOPs"  # noqa: E731
+    order = [fmt(v) for v in np.sort(budgets["flops"].unique())]
+    label = lambda df: df.assign(budget=df["flops"].map(fmt))  # noqa: E731
+    color = alt.Color(
+        "budget:N", sort=order, title="compute", scale=alt.Scale(scheme="plasma"), legend=alt.Legend(orient="top")
+    )
+    x = alt.X("N:Q", title="parameters N", scale=alt.Scale(type="log"), axis=alt.Axis(labelExpr=COUNT_LABELS))
+    y = alt.Y("loss:Q", title="loss", scale=alt.Scale(zero=False))
+    points = alt.Chart(label(runs)).mark_circle(size=35, opacity=0.7).encode(x=x, y=y, color=color)
+    lines = alt.Chart(label(curves)).mark_line().encode(x=x, y=y, color=color)
+    used = budgets[budgets["used"]]
+    vertex = used.assign(
+        N=used["n_opt"],
+        loss=used["c0"] + used["c1"] * np.log(used["n_opt"]) + used["curvature"] * np.log(used["n_opt"]) ** 2,
+    )
+    tips = ["budget", alt.Tooltip("N:Q", format=".3~s")]
+    diamonds = (
+        alt.Chart(label(vertex))
+        .mark_point(shape="diamond", filled=True, size=90)
+        .encode(x=x, y=y, color=color, tooltip=tips)
+    )
+    return alt.layer(points, lines, diamonds).properties(
+        height=charts.HEIGHT, title="Approach 2: a parabola in ln N per budget; its vertex is N_opt"
+    )
+
+
+def repeated(curve: pd.DataFrame) -> alt.Chart:
+    """Loss against epochs over the same unique tokens, repeated (Muennighoff et al.) vs if every token were new."""
+    long = curve.melt(id_vars="epochs", value_vars=["loss_repeated", "loss_fresh"], var_name="data", value_name="loss")
+    long["data"] = long["data"].map({"loss_repeated": "repeated tokens", "loss_fresh": "all tokens new"})
+    return charts.line(
+        long,
+        "epochs",
+        "loss",
+        "data",
+        x_title="epochs over the unique data",
+        y_title="predicted loss",
+        log_x=True,
+        title="Where extra epochs stop paying",
+    )
