@@ -274,3 +274,46 @@ def repeated_data_curve(law: ScalingLaw, n_params: float, unique_tokens: float, 
             "loss_fresh": law.loss(n_params, seen),
         }
     )
+
+
+GAMMA_EMBEDDING = 47491.0  # Pearce & Song 2024: N_T = N_nonemb + gamma N_nonemb^(1/3) (vocab 32k, d/L = 39.2)
+KAPLAN_RANGE = (10**12.95, 10**20.7)  # compute (FLOPs, non-embedding) over which Pearce & Song fit the local slope
+
+
+def non_embedding_frontier(law: ScalingLaw, n_nonemb: np.ndarray, *, gamma: float = GAMMA_EMBEDDING) -> pd.DataFrame:
+    r"""A total-parameter law's compute-optimal frontier re-expressed in Kaplan's conventions (Pearce & Song 2024).
+
+    The loss depends on total parameters :math:`N_T = N_{\setminus E} + \gamma N_{\setminus E}^{1/3}` (embeddings
+    of a model family with fixed aspect ratio) while compute is counted Kaplan's way, :math:`C_{\setminus E} =
+    6 N_{\setminus E} D`. Minimising L at fixed :math:`C_{\setminus E}` gives, for each optimal
+    :math:`N_{\setminus E}`,
+
+    .. math:: C_{\setminus E} = 6 N (N + \tfrac{\gamma}{3} N^{1/3})^{-1/\beta} N_T^{(1+\alpha)/\beta}
+              (\beta B / \alpha A)^{1/\beta}, \quad N = N_{\setminus E}.
+
+    With gamma = 0 this is the law's own frontier; at large N the embeddings vanish and the slope tends to
+    beta/(alpha+beta), while at Kaplan's small scale the local slope is much steeper.
+
+    Returns
+    -------
+    DataFrame
+        n_nonemb, n_total, flops_nonemb, tokens.
+    """
+    law = _check_law(law)
+    n = np.asarray(n_nonemb, dtype=float)
+    if np.any(n <= 0):
+        raise ValueError("`n_nonemb` must be > 0.")
+    gamma = check_real(gamma, "gamma", low=0.0)
+    n_total = n + gamma * n ** (1 / 3)
+    tokens = (law.beta * law.B / (law.alpha * law.A)) ** (1 / law.beta) * (
+        n_total ** ((1 + law.alpha) / law.beta) * (n + gamma / 3 * n ** (1 / 3)) ** (-1 / law.beta)
+    )
+    return pd.DataFrame({"n_nonemb": n, "n_total": n_total, "flops_nonemb": 6 * n * tokens, "tokens": tokens})
+
+
+def local_exponent(frame: pd.DataFrame, flops_range: tuple[float, float] = KAPLAN_RANGE) -> float:
+    """Least-squares slope of log N_nonemb against log C_nonemb over ``flops_range`` (Kaplan's measured range)."""
+    sel = frame[(frame["flops_nonemb"] >= flops_range[0]) & (frame["flops_nonemb"] <= flops_range[1])]
+    if len(sel) < 2:
+        raise ValueError("Fewer than 2 frontier points inside `flops_range`; widen `n_nonemb` or the range.")
+    return float(np.polyfit(np.log(sel["flops_nonemb"]), np.log(sel["n_nonemb"]), 1)[0])

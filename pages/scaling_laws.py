@@ -135,6 +135,7 @@ with tab_frontier:
     penalty = compute(sc.isoflop_penalty, sc.CHINCHILLA, budget, sc.CHINCHILLA_APPROACH_1.compute_optimal(budget)[0])
     notice(txt.approaches(table, budget, a3=sc.CHINCHILLA.a, epoch=sc.EPOCH_2024.a, penalty=penalty))
     st.markdown(txt.kaplan(table.set_index("law").loc["Kaplan"], budget))
+    views.reconcile()
 
 with tab_iso:
     fitted = [k for k, v in laws.items() if isinstance(v, sc.ScalingLaw)]
@@ -156,14 +157,4 @@ with tab_iso:
 with tab_dec:
     views.decisions({k: v for k, v in sc.PRESETS.items() if isinstance(v, sc.ScalingLaw)})
 
-references(
-    [
-        "Kaplan et al. (2020). Scaling Laws for Neural Language Models. arXiv:2001.08361.",
-        "Hoffmann et al. (2022). Training Compute-Optimal Large Language Models (Chinchilla). NeurIPS.",
-        "Besiroglu, Erdil, Barnett, You (2024). Chinchilla Scaling: A replication attempt. arXiv:2404.10102.",
-        "Bahri, Dyer, Kaplan, Lee, Sharma (2021). Explaining Neural Scaling Laws. arXiv:2102.06701.",
-        "Maloney, Roberts, Sully (2022). A Solvable Model of Neural Scaling Laws. arXiv:2210.16859.",
-        "Caponnetto, De Vito (2007). Optimal rates for the regularized least-squares algorithm. Found. Comput. Math.",
-        "Cui, Loureiro, Krzakala, Zdeborová (2021). Generalization error rates in kernel regression. NeurIPS.",
-    ]
-)
+references(txt.REFERENCES)

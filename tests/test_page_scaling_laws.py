@@ -49,6 +49,8 @@ def test_budget_calculator_quotes_the_papers_allocations() -> None:
     assert table.loc["Kaplan", "loss" if "loss" in table else "predicted loss"] == "–"
     text = _info(at) + " ".join(m.value for m in at.markdown)
     assert "Epoch AI" in text and "non-embedding" in text
+    slope = float(re.search(r"local slope of ([\d.]+) over Kaplan's compute range", text).group(1))
+    assert 0.66 < slope < 0.80  # counted Kaplan's way, Chinchilla-type laws look like Kaplan's 0.73
 
 
 def test_approach_2_and_decisions_render_with_computed_numbers() -> None:

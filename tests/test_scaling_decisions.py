@@ -7,16 +7,19 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from scipy.optimize import minimize
+from scipy.optimize import minimize, minimize_scalar
 
 from core.scaling import CHINCHILLA, EPOCH_2024, ScalingLaw, isoflop_curves, read_runs_csv
 from core.scaling_decisions import (
+    GAMMA_EMBEDDING,
     R_STAR_D,
     cheapest_for_loss,
     effective_data,
     inference_aware,
     inference_sweep,
     isoflop_parabolas,
+    local_exponent,
+    non_embedding_frontier,
     optimal_for_size,
     parabola_curves,
     repeated_data_curve,
@@ -142,3 +145,28 @@ def test_inference_sweep_rows_match_single_calls() -> None:
     sweep = inference_sweep(CHINCHILLA, 2.1, np.array([0.0, 1e12]))
     assert sweep["n_params"].iloc[1] == pytest.approx(inference_aware(CHINCHILLA, 2.1, 1e12)["n_params"])
     assert sweep["inference_flops"].iloc[1] == pytest.approx(2 * sweep["n_params"].iloc[1] * 1e12)
+
+
+def test_non_embedding_frontier_reduces_to_the_law_and_matches_brute_force() -> None:
+    n = np.geomspace(1e6, 1e10, 5)
+    plain = non_embedding_frontier(EPOCH_2024, n, gamma=0.0)
+    assert EPOCH_2024.compute_optimal(plain["flops_nonemb"].to_numpy())[0] == pytest.approx(n, rel=1e-10)
+    frame = non_embedding_frontier(EPOCH_2024, np.array([3e6]))  # Kaplan-scale model, embeddings dominate
+    c = float(frame["flops_nonemb"].iloc[0])
+
+    def loss(log_n: float) -> float:  # loss in total parameters at fixed non-embedding compute
+        m = np.exp(log_n)
+        return EPOCH_2024.loss(m + GAMMA_EMBEDDING * m ** (1 / 3), c / (6 * m))
+
+    best = minimize_scalar(loss, bounds=(np.log(1e4), np.log(1e9)), method="bounded", options={"xatol": 1e-10})
+    assert np.exp(best.x) == pytest.approx(3e6, rel=1e-4)
+
+
+def test_counting_non_embedding_parameters_at_small_scale_steepens_the_frontier() -> None:
+    frame = non_embedding_frontier(EPOCH_2024, np.geomspace(1e2, 1e13, 400))
+    small = local_exponent(frame)  # over Kaplan's compute range
+    large = local_exponent(frame, (1e26, 1e30))
+    assert large == pytest.approx(EPOCH_2024.a, abs=0.005)  # embeddings vanish: beta / (alpha + beta)
+    assert small > EPOCH_2024.a + 0.2 and abs(small - 0.73) < 0.07  # near Kaplan's 0.73 (Pearce & Song 2024)
+    with pytest.raises(ValueError, match="Fewer than 2 frontier points"):
+        local_exponent(frame, (1.0, 2.0))

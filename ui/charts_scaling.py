@@ -250,3 +250,34 @@ def repeated(curve: pd.DataFrame) -> alt.Chart:
         log_x=True,
         title="Where extra epochs stop paying",
     )
+
+
+def reconcile(data: pd.DataFrame, kaplan_range: tuple[float, float]) -> alt.LayerChart:
+    """Compute-optimal non-embedding size against non-embedding compute, Kaplan's measured range shaded."""
+    x = alt.X(
+        "flops:Q",
+        title="non-embedding compute C (FLOPs)",
+        scale=alt.Scale(type="log"),
+        axis=alt.Axis(labelExpr=POW10_LABELS, values=[10.0**k for k in range(0, 31)]),
+    )
+    y = alt.Y(
+        "n:Q",
+        title="optimal non-embedding parameters",
+        scale=alt.Scale(type="log"),
+        axis=alt.Axis(labelExpr=COUNT_LABELS),
+    )
+    color = alt.Color(
+        "law:N",
+        title="frontier",
+        legend=alt.Legend(orient="top"),
+        scale=alt.Scale(range=["#59a14f", "#76b7b2", "#e15759"]),
+    )
+    lines = (
+        alt.Chart(data).mark_line().encode(x=x, y=y, color=color, tooltip=["law", alt.Tooltip("n:Q", format=".3~s")])
+    )
+    band = (
+        alt.Chart(pd.DataFrame({"lo": [kaplan_range[0]], "hi": [kaplan_range[1]]}))
+        .mark_rect(opacity=0.1, color="#e15759")
+        .encode(x="lo:Q", x2="hi:Q")
+    )
+    return alt.layer(band, lines).properties(height=charts.HEIGHT, title="Kaplan vs Chinchilla, counted Kaplan's way")

@@ -23,6 +23,20 @@ EXPERIMENT = (
     "Caponnetto & De Vito 2007). The fit uses each cell's mean over seeds."
 )
 
+REFERENCES = [
+    "Kaplan et al. (2020). Scaling Laws for Neural Language Models. arXiv:2001.08361.",
+    "Hoffmann et al. (2022). Training Compute-Optimal Large Language Models (Chinchilla). NeurIPS.",
+    "Besiroglu, Erdil, Barnett, You (2024). Chinchilla Scaling: A replication attempt. arXiv:2404.10102.",
+    "Pearce, Song (2024). Reconciling Kaplan and Chinchilla Scaling Laws. arXiv:2406.12907.",
+    "Porian et al. (2024). Resolving Discrepancies in Compute-Optimal Scaling of Language Models. arXiv:2406.19146.",
+    "Sardana, Portes, Doubov, Frankle (2024). Beyond Chinchilla-Optimal: Accounting for Inference. arXiv:2401.00448.",
+    "Muennighoff et al. (2023). Scaling Data-Constrained Language Models. NeurIPS. arXiv:2305.16264.",
+    "Bahri, Dyer, Kaplan, Lee, Sharma (2021). Explaining Neural Scaling Laws. arXiv:2102.06701.",
+    "Maloney, Roberts, Sully (2022). A Solvable Model of Neural Scaling Laws. arXiv:2210.16859.",
+    "Caponnetto, De Vito (2007). Optimal rates for the regularized least-squares algorithm. Found. Comput. Math.",
+    "Cui, Loureiro, Krzakala, Zdeborová (2021). Generalization error rates in kernel regression. NeurIPS.",
+]
+
 UPLOAD_HINT = (
     "Upload a CSV of runs, e.g. Epoch AI's digitised Chinchilla data (svg_extracted_data.csv in "
     "epoch-research/analyzing-chinchilla), or switch to the solvable model."
