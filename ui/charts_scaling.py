@@ -30,6 +30,9 @@ COUNT_LABELS = (
 )
 
 
+COUNT_AXIS = alt.Axis(labelExpr=COUNT_LABELS, values=[10.0**k for k in range(0, 17)])  # 1, 10, ..., 1e16
+
+
 def _law_color(names: list[str]) -> alt.Color:
     names = list(dict.fromkeys(names))
     spare = iter(c for c in charts.FALLBACK if c not in LAW_COLORS.values())
@@ -106,7 +109,7 @@ def frontier(df: pd.DataFrame, band: pd.DataFrame | None = None, *, title: str) 
         axis=alt.Axis(labelExpr=POW10_LABELS, values=[10.0**k for k in range(-2, 31)]),
     )
     y_title = "compute-optimal parameters N_opt"
-    y_axis = alt.Axis(labelExpr=COUNT_LABELS)
+    y_axis = COUNT_AXIS
     shown = df.assign(N_opt=df["n_opt"].map(count), D_opt=df["d_opt"].map(count), C=df["flops"].map(sci))
     layers = []
     if band is not None:
@@ -161,7 +164,7 @@ def power_law_view(view: pd.DataFrame) -> alt.HConcatChart:
             )
         )
         line = alt.Chart(sub[sub["kind"] == "fit"]).mark_line(color="#555555").encode(x=x, y=y)
-        panels.append(alt.layer(points, line).properties(title=title, height=charts.HEIGHT - 80, width=420))
+        panels.append(alt.layer(points, line).properties(title=title, height=charts.HEIGHT - 80, width=330))
     return alt.hconcat(*panels).resolve_scale(color="independent")
 
 
@@ -175,7 +178,7 @@ def recovery(table: pd.DataFrame) -> alt.LayerChart:
     fit = base.mark_circle(size=90, color="#f28e2b").encode(x="fit:Q", y=y, tooltip=["parameter", "fit"])
     true = base.mark_tick(size=26, thickness=3, color="#333333").encode(x="true:Q", y=y, tooltip=["parameter", "true"])
     return alt.layer(bars, fit, true).properties(
-        height=140, title="Recovered (dot, 90% bootstrap bar) vs true exponent (black tick)"
+        height={"step": 45}, title="Recovered (dot, 90% bootstrap bar) vs true exponent (black tick)"
     )
 
 
@@ -185,7 +188,7 @@ def isoflops(df: pd.DataFrame) -> alt.LayerChart:
     color = alt.Color(
         "budget:N", sort=order, title="compute", scale=alt.Scale(scheme="plasma"), legend=alt.Legend(orient="top")
     )
-    x = alt.X("N:Q", title="parameters N", scale=alt.Scale(type="log"), axis=alt.Axis(labelExpr=COUNT_LABELS))
+    x = alt.X("N:Q", title="parameters N", scale=alt.Scale(type="log"), axis=COUNT_AXIS)
     y = alt.Y("loss:Q", title="predicted loss", scale=alt.Scale(zero=False))
     lines = alt.Chart(df[~df.is_optimum]).mark_line().encode(x=x, y=y, color=color)
     optima = (
@@ -216,7 +219,7 @@ def approach2(runs: pd.DataFrame, curves: pd.DataFrame, budgets: pd.DataFrame) -
     color = alt.Color(
         "budget:N", sort=order, title="compute", scale=alt.Scale(scheme="plasma"), legend=alt.Legend(orient="top")
     )
-    x = alt.X("N:Q", title="parameters N", scale=alt.Scale(type="log"), axis=alt.Axis(labelExpr=COUNT_LABELS))
+    x = alt.X("N:Q", title="parameters N", scale=alt.Scale(type="log"), axis=COUNT_AXIS)
     y = alt.Y("loss:Q", title="loss", scale=alt.Scale(zero=False))
     points = alt.Chart(label(runs)).mark_circle(size=35, opacity=0.7).encode(x=x, y=y, color=color)
     lines = alt.Chart(label(curves)).mark_line().encode(x=x, y=y, color=color)
@@ -264,7 +267,7 @@ def reconcile(data: pd.DataFrame, kaplan_range: tuple[float, float]) -> alt.Laye
         "n:Q",
         title="optimal non-embedding parameters",
         scale=alt.Scale(type="log"),
-        axis=alt.Axis(labelExpr=COUNT_LABELS),
+        axis=COUNT_AXIS,
     )
     color = alt.Color(
         "law:N",
