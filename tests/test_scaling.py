@@ -10,14 +10,20 @@ import pytest
 
 from core.scaling import (
     CHINCHILLA,
+    CHINCHILLA_APPROACH_1,
+    CHINCHILLA_APPROACH_2,
     CHINCHILLA_ROUNDED,
     EPOCH_2024,
     KAPLAN,
     PF_DAY,
+    PRESETS,
     ScalingLaw,
+    bootstrap_intervals,
     bootstrap_scaling_law,
+    degeneracy,
     fit_scaling_law,
     frontier,
+    frontier_band,
     isoflop_curves,
     read_runs_csv,
 )
@@ -52,8 +58,105 @@ def test_frontier_exponents() -> None:
     for name, a in (("Chinchilla", CHINCHILLA.a), ("Kaplan", 0.73)):
         n = df[df.law == name]["n_opt"].to_numpy()
         assert np.log(n[1] / n[0]) / np.log(c[1] / c[0]) == pytest.approx(a)
-    assert KAPLAN.compute_optimal(PF_DAY)[0] == pytest.approx(1.3e9)
     assert df[df.law == "Kaplan"]["loss"].isna().all()
+
+
+def test_approach_3_is_not_twenty_tokens_per_parameter() -> None:
+    n_opt, d_opt = CHINCHILLA.compute_optimal(5.76e23)
+    assert d_opt == pytest.approx(2.4e12, rel=0.02)  # SCIENCE.md: ~40B on ~2.4T tokens
+    assert d_opt / n_opt == pytest.approx(59, abs=1)
+    assert CHINCHILLA.a == pytest.approx(0.46, abs=0.005)  # Table 2, Approach 3
+
+
+# Hoffmann et al. 2022, Table 3 (Approach 1): parameters, FLOPs, tokens.
+TABLE_3 = [
+    (400e6, 1.92e19, 8.0e9),
+    (1e9, 1.21e20, 20.2e9),
+    (10e9, 1.23e22, 205.1e9),
+    (67e9, 5.76e23, 1.5e12),
+    (175e9, 3.85e24, 3.7e12),
+    (280e9, 9.90e24, 5.9e12),
+    (520e9, 3.43e25, 11.0e12),
+    (1e12, 1.27e26, 21.2e12),
+    (10e12, 1.30e28, 216.2e12),
+]
+
+
+@pytest.mark.parametrize(("params", "flops", "tokens"), TABLE_3)
+def test_approach_1_reproduces_table_3(params: float, flops: float, tokens: float) -> None:
+    n_opt, d_opt = CHINCHILLA_APPROACH_1.compute_optimal(flops)
+    assert n_opt == pytest.approx(params, rel=0.06)
+    assert d_opt == pytest.approx(tokens, rel=0.1)  # the 400M row's 8.0B is the furthest (8.7B)
+    assert 18 < d_opt / n_opt < 27  # "about 20 tokens per parameter"
+
+
+def test_approach_2_exponent_and_anchor() -> None:
+    c = np.array([1e20, 1e26])
+    n, d = CHINCHILLA_APPROACH_2.compute_optimal(c)
+    assert np.log(n[1] / n[0]) / np.log(1e6) == pytest.approx(0.49)
+    assert np.log(d[1] / d[0]) / np.log(1e6) == pytest.approx(0.51)
+    assert CHINCHILLA_APPROACH_2.compute_optimal(5.76e23) == pytest.approx((67e9, 1.5e12))
+
+
+def test_kaplan_frontier_is_table_6() -> None:
+    c_min = np.array([1e-3, 1.0, 1e4])  # PF-days
+    n_opt, d_opt = KAPLAN.compute_optimal(2 * c_min * PF_DAY)  # C = 2 C_min at the critical batch size
+    assert n_opt == pytest.approx(1.3e9 * c_min**0.73)
+    assert d_opt == pytest.approx(2e10 * c_min**0.27)
+    # D_opt is not C / (6 N_opt): 6 N D = 1.3e9 * 2e10 * 6 / (2 * 8.64e19) C = 0.903 C at every budget
+    assert 6 * n_opt * d_opt / (2 * c_min * PF_DAY) == pytest.approx(6 * 1.3e9 * 2e10 / (2 * PF_DAY))
+
+
+def test_presets_are_labelled_by_approach() -> None:
+    assert {"Chinchilla A1", "Chinchilla A2", "Chinchilla A3", "Epoch 2024", "Kaplan"} <= set(PRESETS)
+    assert PRESETS["Chinchilla A3"] is CHINCHILLA
+
+
+def test_degenerate_fit_is_flagged_and_never_divides_by_zero() -> None:
+    flat = ScalingLaw(E=1.9, A=400.0, B=1500.0, alpha=0.35, beta=0.0)
+    assert degeneracy(flat) == ("β at 0",)
+    assert degeneracy(ScalingLaw(E=1e-9, A=1.0, B=1.0, alpha=0.3, beta=0.3), loss_scale=2.0) == ("E at 0",)
+    assert degeneracy(ScalingLaw(E=1.0, A=1.0, B=1.0, alpha=-0.1, beta=0.3)) == ("α at 0",)
+    with pytest.raises(ValueError, match="beta must be > 0"):
+        flat.compute_optimal(1e20)
+    with pytest.raises(ValueError, match="beta must be > 0"):
+        flat.compute_optimal(np.array([1e20, 1e21]))
+    with pytest.raises(ValueError, match="overflows"):
+        ScalingLaw(E=1.0, A=1e200, B=1e-200, alpha=0.01, beta=0.01).compute_optimal(1e20)
+
+
+def test_band_leaves_out_degenerate_refits_and_counts_them() -> None:
+    good = ScalingLaw(E=1.8, A=400.0, B=1500.0, alpha=0.35, beta=0.33)
+    rows = [vars(good) | {"degenerate": ""}] * 3
+    rows += [vars(good) | {"beta": 0.0, "degenerate": "β at 0"}]  # the refit that crashed the page
+    rows += [vars(good) | {"E": 1e-12, "degenerate": "E at 0"}]  # flagged by the bootstrap, kept out too
+    rows += [vars(good) | {"alpha": 0.0}]  # no flag column value: caught by the bound check itself
+    boots = pd.DataFrame(rows)
+    c = np.array([1e20, 1e22])
+    band = frontier_band(boots, c)
+    assert band["n_used"].iloc[0] == 3 and band["n_excluded"].iloc[0] == 3
+    assert band["n_mid"].to_numpy() == pytest.approx(good.compute_optimal(c)[0])
+    intervals = bootstrap_intervals(boots).set_index("parameter")
+    assert intervals.loc["beta", "median"] == pytest.approx(0.33)
+    assert intervals.loc["a", "n_excluded"] == 3
+    with pytest.raises(ValueError, match="All 1 bootstrap refits are degenerate"):
+        frontier_band(boots.iloc[[3]], c)
+    none_usable = bootstrap_intervals(boots.iloc[[3, 4]])
+    assert none_usable["n_used"].eq(0).all() and none_usable["median"].isna().all()
+
+
+def test_fit_on_degenerate_data_reports_it() -> None:
+    n, d = np.meshgrid(np.geomspace(1e7, 1e10, 6), np.geomspace(1e9, 1e12, 6))
+    loss = 2.0 + 300.0 / n.ravel() ** 0.3 + 0 * d.ravel()  # the loss does not depend on D at all
+    fit = fit_scaling_law(n.ravel(), d.ravel(), loss)
+    assert any(r in fit.degenerate for r in ("β at 0", "B/D^β vanishes"))
+    assert fit.compute_range == pytest.approx((6 * 1e7 * 1e9, 6 * 1e10 * 1e12))
+
+
+def test_frontier_applies_a_fit_only_inside_its_measured_range() -> None:
+    df = frontier({"fit": EPOCH_2024}, np.array([1e18, 1e20, 1e24]), measured={"fit": (1e17, 1e21)})
+    assert df["in_range"].tolist() == [True, True, False]
+    assert np.isnan(df["n_opt"].iloc[2]) and np.isfinite(df["n_opt"].iloc[1])
 
 
 def test_kaplan_loss_reduces_to_its_one_variable_laws() -> None:
@@ -100,7 +203,8 @@ def test_bootstrap_spreads_around_the_truth() -> None:
     truth = ScalingLaw(E=1.8, A=400.0, B=1500.0, alpha=0.35, beta=0.33)
     boots = bootstrap_scaling_law(*_synthetic_runs(truth, noise=0.01, seed=1), n_boot=8, seed=0)
     assert len(boots) == 8
-    assert set(boots.columns) >= {"E", "A", "B", "alpha", "beta", "a"}
+    assert set(boots.columns) >= {"E", "A", "B", "alpha", "beta", "a", "degenerate"}
+    assert (boots["degenerate"] == "").all()
     assert boots["alpha"].std() > 0
     assert boots["E"].median() == pytest.approx(1.8, rel=0.05)
 
