@@ -293,7 +293,9 @@ def thousand_numbers_code(values: np.ndarray, *, value_bits: int = 16) -> pd.Dat
     - interpolating polynomial: the degree-(n-1) polynomial through all n points in Newton form,
       p(i) = sum_k c_k C(i, k), whose coefficients c_k (forward differences) are exact integers. Each c_k is sent
       as a sign bit (omitted for 0), the Elias gamma code of bit_length(|c_k|) + 1, then its bit_length magnitude
-      bits.
+      bits. The count depends on the basis the polynomial is written in:
+    - polynomial, values at the nodes: the same polynomial in the Lagrange basis of the nodes i = 0..n-1, whose
+      coefficients are its values p(i) = x_i, each in value_bits bits: n * value_bits, the raw data's length.
     - lzma: the values as big-endian value_bits/8-byte integers, compressed by lzma at maximum settings (headers
       included; :func:`core.kolmogorov.compressed_bits`), as a general-purpose reference.
 
@@ -326,14 +328,21 @@ def thousand_numbers_code(values: np.ndarray, *, value_bits: int = 16) -> pd.Dat
     lz = compressed_bits(raw, method="lzma")
     return pd.DataFrame(
         {
-            "scheme": ["verbatim", "rule + exceptions", "interpolating polynomial", "lzma"],
-            "bits": [n * value_bits, rule_bits, poly_bits, lz],
+            "scheme": [
+                "verbatim",
+                "rule + exceptions",
+                "interpolating polynomial",
+                "polynomial, values at the nodes",
+                "lzma",
+            ],
+            "bits": [n * value_bits, rule_bits, poly_bits, n * value_bits, lz],
             "detail": [
                 f"{n} numbers x {value_bits} bits",
                 f"rule x_i = {a} i + {b}: 2 x {value_bits + 1} bits; count {m}: {count_bits} bits; "
                 f"{m} exceptions x ({pos_bits} position + {value_bits} value) bits",
                 f"{n} integer Newton coefficients (polynomial degree {degree}); largest has "
                 f"{max(abs(c).bit_length() for c in coefs)} bits",
+                f"the same degree-{degree} polynomial in the Lagrange basis: {n} values p(i) x {value_bits} bits",
                 f"{len(raw)} bytes compressed to {lz // 8} bytes",
             ],
         }

@@ -110,6 +110,7 @@ def test_tiny_sequence_by_hand():
     assert bits["verbatim"] == 48
     assert bits["rule + exceptions"] == 2 * 17 + 2  # count 0 in ceil(log2 4) = 2 bits
     assert bits["interpolating polynomial"] == 9 + 6 + 1
+    assert bits["polynomial, values at the nodes"] == 48  # the Lagrange basis: the polynomial's values are the data
 
 
 def test_newton_coefficients_reproduce_the_values():
