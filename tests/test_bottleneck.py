@@ -6,7 +6,6 @@ from scipy.stats import entropy as scipy_entropy
 from sklearn.metrics import mutual_info_score
 
 from core import bottleneck_iterative
-
 from core.bottleneck import (
     entropy,
     gaussian_channel_covariances,
