@@ -105,6 +105,26 @@ def binned_information(
     return h_t, max(h_t + h_y - h_ty, 0.0)
 
 
+def exact_information(activations: np.ndarray) -> tuple[float, int]:
+    """I(X;T) in bits of a deterministic layer taken at face value, X uniform over the rows, and its distinct rows.
+
+    T = h(X) exactly as stored (no binning, no noise): ``I(X;T) = H(T)``, the entropy of the distinct rows. In
+    exact arithmetic an injective layer has ``log2 n`` bits; in floating point, saturated units round different
+    inputs to the same value and merge them.
+
+    Returns
+    -------
+    tuple
+        ``(I(X;T) in bits, number of distinct rows)``.
+    """
+    h = np.ascontiguousarray(activations)
+    if h.ndim != 2:
+        raise ValueError(f"`activations` must be (n, w). Got shape {h.shape} instead.")
+    _, counts = np.unique(h.view(np.dtype((np.void, h.dtype.itemsize * h.shape[1]))), return_counts=True)
+    p = counts / h.shape[0]
+    return float(-(p * np.log2(p)).sum()), int(counts.size)
+
+
 def kde_information(activations: np.ndarray, labels: np.ndarray, *, noise_var: float) -> tuple[float, float]:
     """KDE upper bound on I(X;T) and the matching I(T;Y) estimate for T = h(X) + N(0, noise_var I), in bits.
 
@@ -275,6 +295,7 @@ def _measure(nets, x_all_t, y_np, train, test, kde_rows, c: InfoPlaneConfig, epo
         for layer, h in enumerate(outs, start=1):
             sat = float((np.abs(h) > 0.99).mean()) if act == "tanh" and layer < len(outs) else float("nan")
             dead = int((np.ptp(h, axis=0) < 1e-6).sum())
+            exact, distinct = exact_information(h)
             for est in c.estimators:
                 for n_bins in c.n_bins if est != "kde" else (None,):
                     if est == "kde":
@@ -285,7 +306,8 @@ def _measure(nets, x_all_t, y_np, train, test, kde_rows, c: InfoPlaneConfig, epo
                     rows.append(
                         {"epoch": epoch, "layer": layer, "i_tx": i_tx, "i_ty": i_ty, "activation": act,
                          "estimator": est, "n_bins": n_bins, "train_acc": train_acc, "test_acc": test_acc,
-                         "frac_saturated": sat, "dead_units": dead}
+                         "frac_saturated": sat, "dead_units": dead,
+                         "exact_i_tx": exact, "distinct": distinct}
                     )  # fmt: skip
     return rows
 
@@ -314,8 +336,9 @@ def information_plane(
     DataFrame
         Long format, one row per (epoch, activation, layer, estimator, n_bins): ``epoch``, ``layer``, ``i_tx``,
         ``i_ty`` (bits), ``activation``, ``estimator``, ``n_bins`` (NA for the KDE), ``train_acc``, ``test_acc``,
-        ``frac_saturated`` (share of |h| > 0.99, tanh hidden layers) and ``dead_units`` (units constant on all
-        4096 patterns).
+        ``frac_saturated`` (share of |h| > 0.99, tanh hidden layers), ``dead_units`` (units constant on all
+        4096 patterns), ``exact_i_tx`` (bits) and ``distinct`` from :func:`exact_information` on the float32
+        activations.
     """
     _check_config(config)
     c = config
@@ -409,7 +432,8 @@ def layer_report(df: pd.DataFrame, *, estimator: str, n_bins: int, layer: int, f
         end}; ``"after_fit"``: DataFrame with ``estimator``, ``n_bins`` and one column per activation holding the
         fall of I(X;T) after fitting (bits), one row per estimator at the given ``n_bins``; ``"saturated"``: share
         of saturated tanh units in the layer at the end (NaN without tanh); ``"dead_first"``/``"dead_last"``: ReLU
-        hidden units constant on all patterns at the first/last logged epoch.
+        hidden units constant on all patterns at the first/last logged epoch; ``"exact"``: {activation: dict of
+        ``first``/``last``/``min`` exact float32 I(X;T) (bits) of the layer and ``distinct_last`` (patterns)}.
     """
     check_choice(estimator, "estimator", ESTIMATORS)
     layer = check_int(layer, "layer", low=1, high=len(SIZES) - 1)
@@ -427,7 +451,14 @@ def layer_report(df: pd.DataFrame, *, estimator: str, n_bins: int, layer: int, f
     same_bins = at_layer[(at_layer["n_bins"] == n_bins).fillna(False) | (at_layer["estimator"] == "kde")]
     groups = same_bins.groupby(["estimator", "n_bins"], dropna=False, sort=False)
     after = [{"estimator": e, "n_bins": b, **dict(zip(g["activation"], g["after_fit"]))} for (e, b), g in groups]
+    exact = {}
+    for act, g in (
+        df[df["layer"] == layer].drop_duplicates(["epoch", "activation"]).sort_values("epoch").groupby("activation")
+    ):
+        exact[act] = {"first": float(g["exact_i_tx"].iloc[0]), "last": float(g["exact_i_tx"].iloc[-1]),
+                      "min": float(g["exact_i_tx"].min()), "distinct_last": int(g["distinct"].iloc[-1])}  # fmt: skip
     return {
+        "exact": exact,
         "by_activation": by_act,
         "after_fit": pd.DataFrame(after),
         "saturated": float(sat.iloc[0]) if len(sat) else float("nan"),

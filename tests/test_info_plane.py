@@ -16,6 +16,7 @@ from core.info_plane import (
     _FeatureMajorNets,
     _seeded_net,
     binned_information,
+    exact_information,
     kde_information,
     log_epochs,
     twelve_bit_task,
@@ -175,3 +176,19 @@ def test_hand_written_backprop_matches_autograd():
     torch.testing.assert_close(fm.flat.grad, ref, rtol=1e-4, atol=1e-6)
     assert loss == pytest.approx(float(torch.stack(losses).detach().mean()), rel=1e-5)
     assert fm.flat.numel() == 2 * sum(a * b + b for a, b in itertools.pairwise(SIZES))
+
+
+def test_exact_information_counts_float32_patterns():
+    from scipy.stats import entropy as scipy_entropy
+
+    rng = np.random.default_rng(0)
+    h = rng.normal(size=(64, 3)).astype(np.float32)
+    assert exact_information(h) == pytest.approx((6.0, 64))  # 64 distinct rows: log2 64 bits
+    # saturated tanh: 10 and 20 both round to exactly 1.0 in float32, so the two inputs merge
+    z = np.array([[10.0, 0.5], [20.0, 0.5], [0.1, 0.5], [0.2, 0.5]], dtype=np.float32)
+    t = np.tanh(z)
+    assert t[0, 0] == t[1, 0] == np.float32(1.0)
+    _, counts = np.unique(t, axis=0, return_counts=True)  # independent count of distinct rows
+    assert exact_information(t) == pytest.approx((scipy_entropy(counts, base=2), 3))
+    with pytest.raises(ValueError, match="must be \\(n, w\\)"):
+        exact_information(np.zeros(5))

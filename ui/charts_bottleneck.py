@@ -97,7 +97,13 @@ def estimator_chart(
             x=alt.X("epoch:Q", title="epoch (log scale)", scale=alt.Scale(type="log")),
             y=alt.Y("i_tx:Q", title=f"I(X;T) of layer {layer} (bits)"),
             color=alt.Color("estimator:N", scale=ESTIMATOR_SCALE, legend=alt.Legend(orient="top")),
-            strokeDash=alt.StrokeDash("bins:N", sort=bin_order, legend=alt.Legend(orient="top", symbolType="stroke")),
+            strokeDash=alt.StrokeDash(
+                "bins:N",
+                sort=bin_order,
+                legend=alt.Legend(  # a stroke legend needs its own colour, or its dashes are drawn invisible
+                    orient="top", symbolType="stroke", symbolStrokeColor="#555555", symbolStrokeWidth=2, symbolSize=400
+                ),
+            ),
             detail="bins:N",
             tooltip=["activation", "estimator", "bins", "epoch", alt.Tooltip("i_tx:Q", format=".2f")],
         )
@@ -142,7 +148,7 @@ def ib_curve_chart(df: pd.DataFrame, *, i_xy: float, h_x: float) -> alt.LayerCha
     curve = base.mark_line(color="#999999").encode(order="beta:Q")
     dots = base.mark_circle(size=60).encode(
         color=alt.Color("beta:Q", scale=alt.Scale(type="log", scheme="plasma"), title="beta"),
-        tooltip=[alt.Tooltip(c, format=".3g") for c in ("beta", "i_tx", "i_ty")] + ["n_iter", "converged"],
+        tooltip=[alt.Tooltip(c, format=".3g") for c in ("beta", "i_tx", "i_ty")] + ["n_iter", "converged", "start"],
     )
     return alt.layer(
         curve,
@@ -153,9 +159,10 @@ def ib_curve_chart(df: pd.DataFrame, *, i_xy: float, h_x: float) -> alt.LayerCha
 
 
 def gaussian_ib_chart(df: pd.DataFrame, *, critical: pd.DataFrame, i_xy: float) -> alt.LayerChart:
-    """The exact Gaussian IB curve in the information plane; a dashed rule where each critical beta adds a direction.
+    """The exact Gaussian IB curve; a labelled point and a dashed rule where each critical beta adds a direction.
 
-    ``critical`` holds ``beta`` and ``i_tx`` at the critical betas (the curve's kinks in slope order 1/beta).
+    ``critical`` holds ``beta``, ``i_tx`` and ``i_ty`` at the critical betas (the curve's kinks); only those inside
+    the curve's beta range are drawn.
     """
     base = alt.Chart(df).encode(
         x=alt.X("i_tx:Q", title="I(T;X) (bits)"),
@@ -164,7 +171,11 @@ def gaussian_ib_chart(df: pd.DataFrame, *, critical: pd.DataFrame, i_xy: float) 
     curve = base.mark_line(color=SERIES_COLORS["theory"], strokeWidth=2.5).encode(
         tooltip=[alt.Tooltip(c, format=".3g") for c in ("beta", "i_tx", "i_ty")] + ["n_active"]
     )
-    marks = [
-        rule(r.i_tx, label=f"β{i + 1} = {r.beta:.3g}", color="#e15759") for i, r in enumerate(critical.itertuples())
-    ]
-    return alt.layer(curve, *marks, rule(i_xy, axis="y", label=f"I(X;Y) = {i_xy:.3f} bits")).properties(height=HEIGHT)
+    shown = critical.assign(name=[f"β{i + 1} = {b:.3g}" for i, b in enumerate(critical["beta"])])
+    shown = shown[(shown["beta"] >= df["beta"].min()) & (shown["beta"] <= df["beta"].max())]
+    marks = [rule(r.i_tx, color="#e15759") for r in shown.itertuples()]
+    kinks = alt.Chart(shown).encode(x="i_tx:Q", y="i_ty:Q", tooltip=["name", alt.Tooltip("i_tx:Q", format=".3f")])
+    dots = kinks.mark_point(size=90, color="#e15759", filled=True)
+    labels = kinks.mark_text(align="left", dx=7, dy=10, color="#e15759", fontSize=12).encode(text="name:N")
+    top = rule(i_xy, axis="y", label=f"I(X;Y) = {i_xy:.3f} bits")
+    return alt.layer(curve, *marks, dots, labels, top).properties(height=HEIGHT)
