@@ -31,6 +31,7 @@ from core.info_plane import (  # noqa: F401 (re-exported: the information plane 
     compression_summary,
     information_plane,
     layer_report,
+    twelve_bit_task,
 )
 
 _SUM_TOL = 1e-6  # a probability vector must sum to 1 within this tolerance

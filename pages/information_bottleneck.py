@@ -42,8 +42,11 @@ tab_plane, tab_debate, tab_curve = st.tabs(["Information plane", "The estimator 
 with tab_plane:
     st.caption(copy.SETTING)
 
+    labels_y = page.compute(ib.twelve_bit_task, seed=0)[1]
+    h_y = ib.entropy(np.bincount(labels_y) / labels_y.size)
+
     def plane(df, labels=True):
-        return cb.information_plane_chart(df, estimator=est, n_bins=n_bins, max_epoch=epochs, labels=labels)
+        return cb.information_plane_chart(df, estimator=est, n_bins=n_bins, max_epoch=epochs, labels=labels, h_y=h_y)
 
     estimators = ("adaptive", "fixed", "kde") if est == "kde" else ("adaptive", "fixed")  # KDE: ~40% more time
     config = ib.InfoPlaneConfig(epochs=epochs, lr=lr, seed=seed, estimators=estimators)
@@ -89,7 +92,10 @@ if result is not None:
     rep = page.compute(ib.layer_report, result, estimator=est, n_bins=n_bins, layer=layer)
     setting, sat = cb.estimator_label(est, n_bins), rep["saturated"]
     with tab_plane:
-        caption = f"{setting}, at ~30 log-spaced epochs on all 4096 patterns (KDE: 1024). Numbers label the layers."
+        caption = (
+            f"{setting}, at ~30 log-spaced epochs on all 4096 patterns (KDE: 1024). Numbers label the layers. Dashed: "
+            f"the bound I(T;Y) ≤ min(I(X;T), H(Y)), H(Y) = {h_y:.3f} bits."
+        )
         page.show_chart(plane(result), cb.select_estimate(result, est, n_bins), name="info_plane", caption=caption)
         page.notice(
             f"Layer {layer} ({setting}): "

@@ -50,10 +50,12 @@ def information_plane_chart(
     max_bits: float = 12.0,
     panel_width: int = 360,
     labels: bool = True,
+    h_y: float | None = None,
 ) -> alt.FacetChart:
     """Each layer's path through (I(X;T), I(T;Y)) over training, coloured by epoch, one panel per activation.
 
-    ``labels=False`` drops the layer numbers, which halves the cost of a redraw (for the live chart).
+    ``labels=False`` drops the layer numbers, which halves the cost of a redraw (for the live chart). With ``h_y``
+    the bound ``I(T;Y) <= min(I(X;T), H(Y))`` (data processing: T is a function of X) is drawn as a dashed line.
     """
     data = select_estimate(df, estimator, n_bins)[["epoch", "layer", "i_tx", "i_ty", "activation"]]
     x = alt.X("i_tx:Q", title="I(X;T) (bits)", scale=alt.Scale(domain=[0, max_bits]))
@@ -72,6 +74,9 @@ def information_plane_chart(
     newest = [alt.SortField("epoch", order="descending")]
     last = base.transform_window(rank="rank(epoch)", sort=newest, groupby=["layer"]).transform_filter("datum.rank == 1")
     layers = [paths, dots]
+    if h_y is not None:
+        bound = pd.DataFrame({"i_tx": [0.0, h_y, max_bits], "i_ty": [0.0, h_y, h_y]})
+        layers.insert(0, alt.Chart(bound).mark_line(strokeDash=[6, 4], color="#999999").encode(x="i_tx:Q", y="i_ty:Q"))
     if labels:
         layers.append(last.mark_text(dx=8, dy=-6, fontSize=11, color="#333333").encode(text=alt.Text("layer:N")))
     return alt.layer(*layers, data=data).properties(width=panel_width, height=HEIGHT).facet(column=_BY_ACTIVATION)
