@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from core import mdl
+from core import mdl, mdl_refined
 from ui import charts_mdl, controls, copy_mdl, page
 
 page.header(
@@ -98,6 +98,22 @@ page.notice(
     f"1/ln 2 = 1.44 bits per coefficient instead of log2(n)/2 = {dl['model_bits'].iloc[0]:.2f} and picks "
     f"{picks['aic']}; 5-fold cross-validation (seed {seed}) picks {picks['cv']}."
 )
+
+st.subheader("Refined codes: the Bayes mixture and the prequential code")
+sig = noise if source == "generator" else float((best["rss"] / len(x)) ** 0.5)
+refined = page.compute(
+    mdl_refined.refined_code_lengths, x, y, max_degree=max_degree, noise=sig, prior_scale=prior, seed=seed
+)
+if refined is not None:
+    chart = charts_mdl.criteria_chart(refined.rename(columns={"code": "criterion"}))
+    page.show_chart(chart, refined, name="mdl refined codes", caption=copy_mdl.REFINED_CAPTION)
+    page.notice(copy_mdl.refined_notice(refined, sig, prior))
+    if source == "generator" and controls.toggle("Count the picks over 20 data sets", False, key="mdl_seeds"):
+        counts = page.compute(mdl_refined.picks_over_seeds, degree=true_degree, noise=noise, n=n,
+                              max_degree=max_degree, seeds=20, prior_scale=prior)  # fmt: skip
+        if counts is not None:
+            st.dataframe(copy_mdl.picks_table(counts), hide_index=True)
+            page.notice(copy_mdl.picks_notice(counts, true_degree))
 
 st.subheader("The 1000 numbers")
 values = page.compute(mdl.rule_with_exceptions, n_exceptions=n_exceptions, seed=seed)
