@@ -4,6 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from core import kolmogorov as ko
+from core import kolmogorov_ctm as ko_ctm
 from core import kolmogorov_search as ks
 from ui import charts_kolmogorov as charts
 from ui import controls, copy_kolmogorov, page
@@ -120,6 +121,14 @@ if result is not None:
     with cols[1]:
         page.show_chart(charts.search_chart(result.per_length), result.per_length, name="program search")
     page.notice(copy_kolmogorov.search_notice(result))
+st.subheader("The coding theorem: K from how often programs print a string")
+st.markdown(copy_kolmogorov.CODING_THEOREM)
+ctm = page.compute(ko_ctm.output_distribution, max_length=6, max_steps=100)
+strings = page.compute(copy_kolmogorov.ctm_strings, seed=seed)
+estimates = None if ctm is None else page.compute(ko_ctm.complexity_estimates, strings, ctm)
+if estimates is not None:
+    page.show_chart(charts.ctm_chart(estimates), estimates, name="ctm and bdm")
+    page.notice(copy_kolmogorov.ctm_notice(ctm, estimates))
 st.markdown(
     "**The Berry paradox, in plain words.** Suppose some program `K` computed the complexity of any string. Then "
     "a short program could list all strings in order and print the first one whose complexity is more than a "

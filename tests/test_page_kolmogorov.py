@@ -18,6 +18,7 @@ def test_renders_at_a_small_deep_link():
     assert_clean(at)
     assert len(_charts(at)) >= 5
     assert any("`0000`" in i.value for i in at.info)  # the shortest program for 0000 is found
+    assert any("halting programs print" in i.value and "CTM gives 0110" in i.value for i in at.info)
 
 
 def test_one_control_change_reruns_cleanly():

@@ -127,3 +127,20 @@ def search_live(records: pd.DataFrame) -> alt.Chart:
         )
         .properties(height=200)
     )
+
+
+def ctm_chart(estimates: pd.DataFrame) -> alt.Chart:
+    """Bits per string under CTM/BDM and the compressors (with and without their container), log scale."""
+    order = ["CTM", "BDM", "lzma minus header", "bz2 minus header", "lzma", "bz2"]
+    return (
+        alt.Chart(estimates)
+        .mark_bar()
+        .encode(
+            y=alt.Y("name:N", title=None, sort=None),
+            yOffset=alt.YOffset("method:N", sort=order),
+            x=alt.X("bits:Q", title="bits (log scale)", scale=alt.Scale(type="log")),
+            color=alt.Color("method:N", sort=order, legend=alt.Legend(orient="top", title=None)),
+            tooltip=["name", "string", "length", "method", alt.Tooltip("bits:Q", format=".1f")],
+        )
+        .properties(height=HEIGHT + 80)
+    )
