@@ -25,6 +25,7 @@ from core.training import as_tensors, make_mlp, resolve_device
 
 ESTIMATORS = ("adaptive", "fixed", "kde")  # bins over each layer's min-max; bins over [-1, 1]; KDE upper bound
 SIZES = (12, 10, 7, 5, 4, 3, 2)  # the network of Shwartz-Ziv & Tishby (2017)
+ACTIVATIONS = ("tanh", "relu", "linear")  # "linear": no nonlinearity (Saxe et al.'s deep linear control)
 N_BITS = 12
 _LN2 = np.log(2.0)
 
@@ -167,7 +168,7 @@ def kde_information(activations: np.ndarray, labels: np.ndarray, *, noise_var: f
 class InfoPlaneConfig:
     """Settings of one information-plane run (both activations train side by side, same initial weights)."""
 
-    activations: tuple[str, ...] = ("tanh", "relu")  # the comparison of Saxe et al. (2018)
+    activations: tuple[str, ...] = ("tanh", "relu")  # the comparison of Saxe et al. (2018); "linear" is their control
     epochs: int = 3000  # full-batch Adam epochs: ~7 s per net on one idle core, shows most of the tanh compression
     lr: float = 1e-3  # Adam's default; what the measured recipe used
     n_log: int = 30  # ~30 log-spaced epochs, as in the papers' plots
@@ -187,7 +188,7 @@ def _check_config(c: InfoPlaneConfig) -> None:
     if not c.activations or len(set(c.activations)) != len(c.activations):
         raise ValueError(f"`activations` must list distinct activations. Got {c.activations!r} instead.")
     for a in c.activations:
-        check_choice(a, "activations", ("tanh", "relu"))
+        check_choice(a, "activations", ACTIVATIONS)
     if not c.estimators:
         raise ValueError("`estimators` must name at least one estimator. Got () instead.")
     for e in c.estimators:
@@ -212,8 +213,22 @@ def log_epochs(epochs: int, n_log: int) -> np.ndarray:
 
 
 def _seeded_net(activation: str, seed: int) -> nn.Sequential:
-    """The 12-10-7-5-4-3-2 MLP with PyTorch's default init drawn from a private generator (thread-safe)."""
-    return make_mlp(SIZES, activation=activation, generator=torch.Generator().manual_seed(seed))
+    """The 12-10-7-5-4-3-2 MLP with PyTorch's default init drawn from a private generator (thread-safe).
+
+    The init draws only the Linear layers, so every activation (and the linear net, built here with ReLU modules
+    that the feature-major trainer ignores) starts from the same weights for one seed.
+    """
+    act = "relu" if activation == "linear" else activation
+    return make_mlp(SIZES, activation=act, generator=torch.Generator().manual_seed(seed))
+
+
+def _act(z: torch.Tensor, act: str) -> torch.Tensor:
+    return torch.tanh(z) if act == "tanh" else torch.relu(z) if act == "relu" else z
+
+
+def _act_grad(d: torch.Tensor, h: torch.Tensor, act: str) -> torch.Tensor:
+    """Back through the activation, from its output h: tanh' = 1 - h^2, relu' = 1[h > 0], linear' = 1."""
+    return d * (1.0 - h * h) if act == "tanh" else d * (h > 0) if act == "relu" else d
 
 
 class _FeatureMajorNets:
@@ -253,7 +268,7 @@ class _FeatureMajorNets:
         layers = self.params[act]
         for i, (w, b) in enumerate(layers):
             z = torch.addmm(b.unsqueeze(1), w, hs[-1])  # (out, n)
-            hs.append(z if i == len(layers) - 1 else torch.tanh(z) if act == "tanh" else torch.relu(z))
+            hs.append(z if i == len(layers) - 1 else _act(z, act))
         return hs
 
     @torch.no_grad()
@@ -271,8 +286,7 @@ class _FeatureMajorNets:
                 torch.sum(d, dim=1, out=gb)
                 if i:
                     d = layers[i][0].T @ d  # (in, n)
-                    h = hs[i]
-                    d = d * (1.0 - h * h) if act == "tanh" else d * (h > 0)
+                    d = _act_grad(d, hs[i], act)
         self.opt.step()
         return total / len(self.params)
 

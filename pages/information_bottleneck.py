@@ -24,9 +24,11 @@ with st.sidebar:
     epochs = controls.select_slider("Epochs (full batch)", [30, 100, 300, 1000, 3000, 8000], 3000, key="ib_epochs")
     lr = controls.select_slider("Adam learning rate", [3e-4, 1e-3, 3e-3], 1e-3, key="ib_lr", format_func="{:g}".format)
     seed = controls.seed(key="ib_seed")
+    linear = controls.toggle("Add a linear network (Saxe et al.'s control)", False, key="ib_linear")
     st.subheader("Estimator (no retraining)")
     est = controls.radio("Mutual information by", ib.ESTIMATORS, "adaptive", key="ib_est", format_func=cb.SHORT.get)
     n_bins = controls.select_slider("Bins per unit", [10, 30, 100], 30, key="ib_bins")
+    kde_var = controls.select_slider("KDE noise variance", [0.01, 0.1, 1.0], 0.1, key="ib_kde_var")
     layer = controls.slider("Layer to compare (6 = softmax output)", 1, 6, 5, key="ib_layer")
     st.subheader("IB curve")
     noise = controls.select_slider("Channel noise", [0.03, 0.05, 0.08, 0.12, 0.2], 0.08, key="ib_noise")
@@ -46,11 +48,16 @@ with tab_plane:
     h_y = ib.entropy(np.bincount(labels_y) / labels_y.size)
 
     def plane(df, labels=True):
-        return cb.information_plane_chart(df, estimator=est, n_bins=n_bins, max_epoch=epochs, labels=labels, h_y=h_y)
+        return cb.information_plane_chart(
+            df, estimator=est, n_bins=n_bins, max_epoch=epochs, labels=labels, h_y=h_y, panel_width=width
+        )
 
     estimators = ("adaptive", "fixed", "kde") if est == "kde" else ("adaptive", "fixed")  # KDE: ~40% more time
-    config = ib.InfoPlaneConfig(epochs=epochs, lr=lr, seed=seed, estimators=estimators)
-    label = f"Training tanh and ReLU nets, {epochs} epochs"
+    acts = ("tanh", "relu", "linear") if linear else ("tanh", "relu")
+    width = 360 if len(acts) == 2 else 240
+    config = ib.InfoPlaneConfig(epochs=epochs, lr=lr, seed=seed, estimators=estimators, activations=acts,
+                                kde_noise_var=kde_var if est == "kde" else 0.1)  # fmt: skip
+    label = f"Training {', '.join(acts)} nets, {epochs} epochs"
     result = live_run(
         ib.information_plane, config, label=label, key="ib_run", live_chart=lambda r: plane(cb.live_rows(r), False)
     )
@@ -112,7 +119,7 @@ if result is not None:
         caption = "Dotted grey: the epoch at which each net reached 99 % of its best training accuracy (fitted)." + (
             "" if est == "kde" else " Choose the KDE in the sidebar to add it (it costs a longer run)."
         )
-        chart = cb.estimator_chart(result, layer=layer, fit_epochs=fits)
+        chart = cb.estimator_chart(result, layer=layer, fit_epochs=fits, panel_width=width)
         page.show_chart(chart, result[result.layer == layer], name="estimators_by_epoch", caption=caption)
         bars = cb.after_fit_bars(summary, layer=layer)
         page.show_chart(bars, summary[summary.layer == layer], name="compression_after_fit")

@@ -192,3 +192,17 @@ def test_exact_information_counts_float32_patterns():
     assert exact_information(t) == pytest.approx((scipy_entropy(counts, base=2), 3))
     with pytest.raises(ValueError, match="must be \\(n, w\\)"):
         exact_information(np.zeros(5))
+
+
+def test_linear_network_backprop_matches_autograd_and_runs():
+    x, y = twelve_bit_task(seed=0)
+    xt, yt = torch.from_numpy(x[:300]), torch.from_numpy(y[:300])
+    relu_built = _seeded_net("linear", 2)
+    fm = _FeatureMajorNets({"linear": relu_built}, lr=1e-3)
+    plain = torch.nn.Sequential(*[m for m in _seeded_net("tanh", 2) if isinstance(m, torch.nn.Linear)])
+    fm.step(xt.T.contiguous(), torch.nn.functional.one_hot(yt, 2).T.float().contiguous())
+    torch.nn.functional.cross_entropy(plain(xt), yt).backward()  # a purely linear stack, by autograd
+    ref = torch.cat([p.grad.reshape(-1) for p in plain.parameters()])
+    torch.testing.assert_close(fm.flat.grad, ref, rtol=1e-4, atol=1e-6)
+    df = information_plane(dataclasses.replace(TINY, estimators=("adaptive",), activations=("linear",)))
+    assert set(df["activation"]) == {"linear"} and df["frac_saturated"].isna().all()

@@ -10,7 +10,7 @@ import pandas as pd
 
 from ui.charts import HEIGHT, SERIES_COLORS, color_scale, rule
 
-ACTIVATION_ORDER = ["tanh", "relu"]
+ACTIVATION_ORDER = ["tanh", "relu", "linear"]
 SHORT = {"adaptive": "bins over range", "fixed": "bins on [-1, 1]", "kde": "KDE"}  # radio labels (and URL values)
 # estimator colours avoid the tanh (blue) and relu (red) colours used for activations on the same page
 ESTIMATOR_SCALE = alt.Scale(domain=list(SHORT.values()), range=["#59a14f", "#f28e2b", "#b07aa1"])

@@ -50,7 +50,7 @@ def after_fit_notice(rep: dict, layer: int, label) -> str:
     """The fall of I(X;T) after fitting per estimator setting."""
     parts = [
         f"{label(r['estimator'], r['n_bins'])}: tanh {r.get('tanh', float('nan')):+.1f}, "
-        f"ReLU {r.get('relu', float('nan')):+.1f}"
+        f"ReLU {r.get('relu', float('nan')):+.1f}" + (f", linear {r['linear']:+.1f}" if "linear" in r else "")
         for r in rep["after_fit"].to_dict("records")
     ]
     return (
