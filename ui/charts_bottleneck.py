@@ -95,24 +95,20 @@ def estimator_chart(
     bin_order = sorted(rows["bins"].unique(), key=lambda b: (b.startswith("none"), len(b), b))
     rows["fit"] = rows["activation"].map(fit_epochs)
     rows = rows[["epoch", "activation", "estimator", "bins", "i_tx", "i_ty", "fit"]]
-    lines = (
-        alt.Chart()
-        .mark_line(point=alt.OverlayMarkDef(size=18))
-        .encode(
-            x=alt.X("epoch:Q", title="epoch (log scale)", scale=alt.Scale(type="log")),
-            y=alt.Y("i_tx:Q", title=f"I(X;T) of layer {layer} (bits)"),
-            color=alt.Color("estimator:N", scale=ESTIMATOR_SCALE, legend=alt.Legend(orient="top")),
-            strokeDash=alt.StrokeDash(
-                "bins:N",
-                sort=bin_order,
-                legend=alt.Legend(  # a stroke legend needs its own colour, or its dashes are drawn invisible
-                    orient="top", symbolType="stroke", symbolStrokeColor="#555555", symbolStrokeWidth=2, symbolSize=400
-                ),
-            ),
-            detail="bins:N",
-            tooltip=["activation", "estimator", "bins", "epoch", alt.Tooltip("i_tx:Q", format=".2f")],
-        )
+    base = alt.Chart().encode(
+        x=alt.X("epoch:Q", title="epoch (log scale)", scale=alt.Scale(type="log")),
+        y=alt.Y("i_tx:Q", title=f"I(X;T) of layer {layer} (bits)"),
+        color=alt.Color("estimator:N", scale=ESTIMATOR_SCALE, legend=alt.Legend(orient="top")),
+        detail="bins:N",
+        tooltip=["activation", "estimator", "bins", "epoch", alt.Tooltip("i_tx:Q", format=".2f")],
     )
+    # The dash legend belongs to a plain line layer: a line with overlaid points draws filled legend symbols, and
+    # a filled "stroke" symbol is invisible. The points are a layer of their own.
+    legend = alt.Legend(
+        orient="top", symbolType="stroke", symbolStrokeColor="#555555", symbolStrokeWidth=2, symbolSize=400
+    )
+    dash = alt.StrokeDash("bins:N", sort=bin_order, legend=legend)
+    lines = alt.layer(base.mark_line().encode(strokeDash=dash), base.mark_circle(size=18))
     fit_rule = alt.Chart().mark_rule(strokeDash=[2, 3], color="#555555").encode(x="min(fit):Q")
     return (
         alt.layer(lines, fit_rule, data=rows).properties(width=panel_width, height=HEIGHT).facet(column=_BY_ACTIVATION)
