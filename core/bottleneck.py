@@ -2,44 +2,40 @@
 
 The IB problem (Tishby, Pereira & Bialek 1999) asks for a compressed representation T of X that keeps what X says
 about Y: minimise ``L = I(X;T) - beta I(T;Y)`` over encoders p(t|x). For discrete tables the self-consistent
-equations are solved by alternating updates; for jointly Gaussian (X, Y) the optimum is known in closed form
-(Chechik, Globerson, Tishby & Weiss 2005, JMLR 6). The information plane of a training network lives in
-``core.info_plane`` and is re-exported here. Information is in bits throughout.
+equations are solved by alternating updates (``core.bottleneck_iterative``, re-exported here); for jointly
+Gaussian (X, Y) the optimum is known in closed form (Chechik, Globerson, Tishby & Weiss 2005, JMLR 6). The
+information plane of a training network lives in ``core.info_plane`` and is re-exported here. Information is in
+bits throughout.
 """
 
 from __future__ import annotations
 
 import io
-import warnings
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from scipy import linalg
-from scipy.special import logsumexp
 
-from core._validation import check_array, check_int, check_positive, check_real
+from core._validation import check_array, check_int, check_real
+from core.bottleneck_iterative import (  # noqa: F401 (re-exported: the discrete IB solver is part of this topic's API)
+    IBResult,
+    check_joint,
+    ib_curve,
+    ib_objective,
+    iterative_ib,
+    mi_bits,
+)
 from core.info_plane import (  # noqa: F401 (re-exported: the information plane is part of this topic's API)
     ESTIMATORS,
     InfoPlaneConfig,
     compression_summary,
     information_plane,
     layer_report,
+    twelve_bit_task,
 )
 
-_SUM_TOL = 1e-6  # a joint table must sum to 1 within this tolerance
+_SUM_TOL = 1e-6  # a probability vector must sum to 1 within this tolerance
 _LN2 = np.log(2.0)
-
-
-def _check_joint(p_xy: object, name: str = "p_xy") -> np.ndarray:
-    p = check_array(p_xy, name, ndim=2, nonnegative=True)
-    total = float(p.sum())
-    if abs(total - 1.0) > _SUM_TOL:
-        raise ValueError(
-            f"`{name}` must sum to 1 (a joint probability table). Got a total of {total:.6g} instead; "
-            "divide the counts by their sum."
-        )
-    return p / total
 
 
 def entropy(p: object) -> float:
@@ -71,219 +67,7 @@ def mutual_information(p_xy: object) -> float:
     >>> round(mutual_information([[0.5, 0.0], [0.0, 0.5]]), 6)
     1.0
     """
-    return _mi_bits(_check_joint(p_xy))
-
-
-def _mi_bits(p: np.ndarray) -> float:
-    px, py = p.sum(axis=1, keepdims=True), p.sum(axis=0, keepdims=True)  # (n_x, 1), (1, n_y)
-    mask = p > 0
-    return max(float((p[mask] * np.log2(p[mask] / (px @ py)[mask])).sum()), 0.0)
-
-
-@dataclass(frozen=True)
-class IBResult:
-    """The outcome of the iterative IB algorithm at one beta."""
-
-    encoder: np.ndarray  # (n_x, n_clusters) p(t|x), rows sum to 1
-    decoder: np.ndarray  # (n_clusters, n_y) p(y|t)
-    p_t: np.ndarray  # (n_clusters,) cluster marginal p(t)
-    i_tx: float  # I(X;T) in bits
-    i_ty: float  # I(T;Y) in bits
-    beta: float
-    history: np.ndarray  # (n_iter,) objective I(X;T) - beta I(T;Y) in bits after each update
-    converged: bool
-    n_iter: int
-
-    @property
-    def objective(self) -> float:
-        """Final value of ``I(X;T) - beta I(T;Y)`` in bits."""
-        return float(self.history[-1])
-
-
-def _ib_step(enc: np.ndarray, p_x: np.ndarray, p_y_x: np.ndarray, log_p_y_x: np.ndarray, beta: float):
-    """One self-consistent update; returns the new encoder and the marginals it was computed from."""
-    p_t = p_x @ enc  # (n_t,)
-    joint_ty = enc.T @ (p_x[:, None] * p_y_x)  # (n_t, n_y) p(t, y)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        p_y_t = np.where(p_t[:, None] > 0, joint_ty / p_t[:, None], 1.0 / p_y_x.shape[1])  # (n_t, n_y)
-        log_p_y_t = np.log(np.maximum(p_y_t, 1e-300))
-        kl = np.sum(p_y_x * log_p_y_x, axis=1)[:, None] - p_y_x @ log_p_y_t.T  # (n_x, n_t) KL in nats
-        logits = np.log(p_t)[None, :] - beta * kl  # (n_x, n_t)
-    new = np.exp(logits - logsumexp(logits, axis=1, keepdims=True))
-    return new, p_t, p_y_t
-
-
-def _ib_information(enc: np.ndarray, p_x: np.ndarray, p_y_x: np.ndarray) -> tuple[float, float]:
-    p_xt = p_x[:, None] * enc  # (n_x, n_t)
-    p_ty = enc.T @ (p_x[:, None] * p_y_x)  # (n_t, n_y)
-    return _mi_bits(p_xt), _mi_bits(p_ty)
-
-
-def iterative_ib(
-    p_xy: object,
-    *,
-    beta: float,
-    n_clusters: int,
-    max_iter: int = 5000,
-    tol: float = 1e-8,
-    seed: int = 0,
-    init: np.ndarray | None = None,
-) -> IBResult:
-    """Solve the IB self-consistent equations by alternating updates (Tishby, Pereira & Bialek 1999).
-
-    Repeats ``p(t) = sum_x p(x) p(t|x)``, ``p(y|t) = sum_x p(y|x) p(t|x) p(x) / p(t)`` and
-    ``p(t|x) ∝ p(t) exp(-beta KL[p(y|x) || p(y|t)])``. Each cycle minimises the IB functional over one block of
-    variables, so the objective ``I(X;T) - beta I(T;Y)`` never increases; the fixed point is a local optimum.
-
-    Parameters
-    ----------
-    p_xy : array_like of shape (n_x, n_y)
-        Joint probability table (sums to 1).
-    beta : float
-        Trade-off > 0; larger keeps more information about Y.
-    n_clusters : int
-        Size of the representation alphabet T (>= 1).
-    max_iter : int
-        Maximum number of updates.
-    tol : float
-        Stop when one update lowers the objective by less than ``tol`` bits (the encoder itself may keep drifting
-        along flat, symmetric directions that change neither I(X;T) nor I(T;Y)).
-    seed : int
-        Seed of the random initial encoder (ignored when ``init`` is given).
-    init : ndarray of shape (n_x, n_clusters), optional
-        Initial encoder (rows are normalised), e.g. the solution at a nearby beta.
-
-    Returns
-    -------
-    IBResult
-        Encoder p(t|x), I(X;T) and I(T;Y) in bits, objective history (bits), ``converged`` and ``n_iter``.
-    """
-    p = _check_joint(p_xy)
-    beta = check_positive(beta, "beta")
-    n_t = check_int(n_clusters, "n_clusters", low=1, high=1000)
-    max_iter = check_int(max_iter, "max_iter", low=1)
-    tol = check_positive(tol, "tol")
-    seed = check_int(seed, "seed", low=0)
-    p_x = p.sum(axis=1)  # (n_x,)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        p_y_x = np.where(p_x[:, None] > 0, p / p_x[:, None], p.sum(axis=0)[None, :])  # (n_x, n_y)
-        log_p_y_x = np.where(p_y_x > 0, np.log(np.maximum(p_y_x, 1e-300)), 0.0)  # 0 log 0 = 0
-    if init is None:
-        enc = np.random.default_rng(seed).random((p.shape[0], n_t)) + 0.1  # (n_x, n_t)
-    else:
-        enc = check_array(init, "init", ndim=2, nonnegative=True)
-        if enc.shape != (p.shape[0], n_t) or np.any(enc.sum(axis=1) <= 0):
-            raise ValueError(
-                f"`init` must be a nonnegative ({p.shape[0]}, {n_t}) table with positive rows. "
-                f"Got shape {enc.shape} instead."
-            )
-    enc = enc / enc.sum(axis=1, keepdims=True)
-    history, converged = [], False
-    for _ in range(max_iter):
-        enc, _, _ = _ib_step(enc, p_x, p_y_x, log_p_y_x, beta)
-        i_tx, i_ty = _ib_information(enc, p_x, p_y_x)
-        history.append(i_tx - beta * i_ty)
-        if len(history) > 1 and history[-2] - history[-1] < tol:
-            converged = True
-            break
-    if not converged:
-        warnings.warn(
-            f"Iterative IB did not converge in {max_iter} updates at beta = {beta:.4g}; increase `max_iter` "
-            "or `tol` (updates slow down near a phase transition).",
-            stacklevel=2,
-        )
-    _, p_t, p_y_t = _ib_step(enc, p_x, p_y_x, log_p_y_x, beta)
-    return IBResult(
-        encoder=enc,
-        decoder=p_y_t,
-        p_t=p_t,
-        i_tx=i_tx,
-        i_ty=i_ty,
-        beta=beta,
-        history=np.asarray(history),
-        converged=converged,
-        n_iter=len(history),
-    )
-
-
-def ib_curve(
-    p_xy: object, betas: object, *, n_clusters: int, seed: int = 0, max_iter: int = 5000, tol: float = 1e-8
-) -> pd.DataFrame:
-    """The IB curve: iterative IB solutions over a range of beta, annealed from small to large beta.
-
-    Deterministic annealing: each beta starts from the previous solution with every distinct cluster copied into
-    the spare slots and perturbed (seeded), so a cluster can split when beta passes its critical value. This
-    follows the optimal branch far better than independent random starts, which get stuck with merged clusters.
-
-    Parameters
-    ----------
-    p_xy : array_like of shape (n_x, n_y)
-        Joint probability table.
-    betas : array_like of shape (k,)
-        Trade-off values > 0 (any order; computed in ascending order).
-    n_clusters : int
-        Size of the representation alphabet.
-    seed : int
-        Seed of the initial encoder and of the perturbations.
-    max_iter, tol : int, float
-        Passed to :func:`iterative_ib`.
-
-    Returns
-    -------
-    DataFrame
-        One row per beta (ascending): ``beta``, ``i_tx`` and ``i_ty`` (bits), ``objective`` (bits),
-        ``n_iter``, ``converged``.
-    """
-    p = _check_joint(p_xy)
-    b = np.sort(check_array(betas, "betas", ndim=1))  # (k,)
-    if np.any(b <= 0):
-        raise ValueError(f"`betas` must all be > 0. Got minimum {b.min():.4g} instead.")
-    n_t = check_int(n_clusters, "n_clusters", low=1, high=1000)
-    rng = np.random.default_rng(check_int(seed, "seed", low=0))
-    p_x = p.sum(axis=1)  # (n_x,)
-    rows, enc = [], None
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        for beta in b:
-            init = None if enc is None else _split_clusters(enc, p_x, rng)
-            res = iterative_ib(p, beta=float(beta), n_clusters=n_t, max_iter=max_iter, tol=tol, seed=seed, init=init)
-            enc = res.encoder
-            rows.append((float(beta), res.i_tx, res.i_ty, res.objective, res.n_iter, res.converged))
-    n_bad = sum(not r[-1] for r in rows)
-    if caught and n_bad:
-        warnings.warn(
-            f"Iterative IB did not converge at {n_bad} of {len(rows)} betas; increase `max_iter` or `tol`.",
-            stacklevel=2,
-        )
-    return pd.DataFrame(rows, columns=["beta", "i_tx", "i_ty", "objective", "n_iter", "converged"])
-
-
-def _split_clusters(enc: np.ndarray, p_x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Warm start for the next beta: merge duplicate clusters, share all slots among the distinct ones, perturb.
-
-    Deterministic annealing: a cluster can only split when it has a perturbed copy to split into, so every
-    distinct cluster keeps at least one slot and the heaviest get the spare ones.
-    """
-    n_t = enc.shape[1]
-    p_t = p_x @ enc  # (n_t,)
-    q = (p_x[:, None] * enc) / np.maximum(p_t, 1e-300)  # (n_x, n_t) p(x|t)
-    groups: list[list[int]] = []
-    for t in np.argsort(-p_t):
-        if p_t[t] < 1e-10:
-            continue
-        for g in groups:
-            if np.abs(q[:, g[0]] - q[:, t]).sum() < 1e-3:
-                g.append(int(t))
-                break
-        else:
-            groups.append([int(t)])
-    merged = np.stack([enc[:, g].sum(axis=1) for g in groups], axis=1)  # (n_x, k) distinct clusters
-    copies = np.ones(len(groups), dtype=int)
-    for i in range(n_t - len(groups)):
-        copies[i % len(groups)] += 1
-    cols = np.repeat(merged / copies, copies, axis=1)  # (n_x, n_t)
-    cols = cols * (1.0 + 0.2 * (rng.random(cols.shape) - 0.5)) + 1e-12
-    return cols / cols.sum(axis=1, keepdims=True)
+    return mi_bits(check_joint(p_xy))
 
 
 def noisy_channel_joint(n_x: int = 16, n_y: int = 16, *, noise: float = 0.1) -> np.ndarray:

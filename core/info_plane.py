@@ -25,6 +25,7 @@ from core.training import as_tensors, make_mlp, resolve_device
 
 ESTIMATORS = ("adaptive", "fixed", "kde")  # bins over each layer's min-max; bins over [-1, 1]; KDE upper bound
 SIZES = (12, 10, 7, 5, 4, 3, 2)  # the network of Shwartz-Ziv & Tishby (2017)
+ACTIVATIONS = ("tanh", "relu", "linear")  # "linear": no nonlinearity (Saxe et al.'s deep linear control)
 N_BITS = 12
 _LN2 = np.log(2.0)
 
@@ -105,6 +106,26 @@ def binned_information(
     return h_t, max(h_t + h_y - h_ty, 0.0)
 
 
+def exact_information(activations: np.ndarray) -> tuple[float, int]:
+    """I(X;T) in bits of a deterministic layer taken at face value, X uniform over the rows, and its distinct rows.
+
+    T = h(X) exactly as stored (no binning, no noise): ``I(X;T) = H(T)``, the entropy of the distinct rows. In
+    exact arithmetic an injective layer has ``log2 n`` bits; in floating point, saturated units round different
+    inputs to the same value and merge them.
+
+    Returns
+    -------
+    tuple
+        ``(I(X;T) in bits, number of distinct rows)``.
+    """
+    h = np.ascontiguousarray(activations)
+    if h.ndim != 2:
+        raise ValueError(f"`activations` must be (n, w). Got shape {h.shape} instead.")
+    _, counts = np.unique(h.view(np.dtype((np.void, h.dtype.itemsize * h.shape[1]))), return_counts=True)
+    p = counts / h.shape[0]
+    return float(-(p * np.log2(p)).sum()), int(counts.size)
+
+
 def kde_information(activations: np.ndarray, labels: np.ndarray, *, noise_var: float) -> tuple[float, float]:
     """KDE upper bound on I(X;T) and the matching I(T;Y) estimate for T = h(X) + N(0, noise_var I), in bits.
 
@@ -147,12 +168,12 @@ def kde_information(activations: np.ndarray, labels: np.ndarray, *, noise_var: f
 class InfoPlaneConfig:
     """Settings of one information-plane run (both activations train side by side, same initial weights)."""
 
-    activations: tuple[str, ...] = ("tanh", "relu")  # the comparison of Saxe et al. (2018)
+    activations: tuple[str, ...] = ("tanh", "relu")  # the comparison of Saxe et al. (2018); "linear" is their control
     epochs: int = 3000  # full-batch Adam epochs: ~7 s per net on one idle core, shows most of the tanh compression
     lr: float = 1e-3  # Adam's default; what the measured recipe used
     n_log: int = 30  # ~30 log-spaced epochs, as in the papers' plots
     n_bins: tuple[int, ...] = (10, 30, 100)  # bin counts estimated (30 is the papers' choice); the page switches
-    estimators: tuple[str, ...] = ESTIMATORS  # all three from the same activations, so the page switches instantly
+    estimators: tuple[str, ...] = ("adaptive", "fixed")  # the binnings are cheap; add "kde" (~40% of a run) to see it
     kde_noise_var: float = 0.1  # noise std ~0.3: a few bins' width on [-1, 1]
     kde_samples: int = 1024  # patterns used by the KDE (O(n^2) cost; 4096 would take ~16x longer)
     train_frac: float = 0.8  # 80/20 split as in Shwartz-Ziv & Tishby; MI is measured on all 4096 patterns
@@ -167,7 +188,7 @@ def _check_config(c: InfoPlaneConfig) -> None:
     if not c.activations or len(set(c.activations)) != len(c.activations):
         raise ValueError(f"`activations` must list distinct activations. Got {c.activations!r} instead.")
     for a in c.activations:
-        check_choice(a, "activations", ("tanh", "relu"))
+        check_choice(a, "activations", ACTIVATIONS)
     if not c.estimators:
         raise ValueError("`estimators` must name at least one estimator. Got () instead.")
     for e in c.estimators:
@@ -192,33 +213,103 @@ def log_epochs(epochs: int, n_log: int) -> np.ndarray:
 
 
 def _seeded_net(activation: str, seed: int) -> nn.Sequential:
-    """The 12-10-7-5-4-3-2 MLP with PyTorch's default init drawn from a private generator (thread-safe)."""
-    return make_mlp(SIZES, activation=activation, generator=torch.Generator().manual_seed(seed))
+    """The 12-10-7-5-4-3-2 MLP with PyTorch's default init drawn from a private generator (thread-safe).
+
+    The init draws only the Linear layers, so every activation (and the linear net, built here with ReLU modules
+    that the feature-major trainer ignores) starts from the same weights for one seed.
+    """
+    act = "relu" if activation == "linear" else activation
+    return make_mlp(SIZES, activation=act, generator=torch.Generator().manual_seed(seed))
 
 
-@torch.no_grad()
-def _layer_outputs(net: nn.Sequential, x: torch.Tensor) -> list[np.ndarray]:
+def _act(z: torch.Tensor, act: str) -> torch.Tensor:
+    return torch.tanh(z) if act == "tanh" else torch.relu(z) if act == "relu" else z
+
+
+def _act_grad(d: torch.Tensor, h: torch.Tensor, act: str) -> torch.Tensor:
+    """Back through the activation, from its output h: tanh' = 1 - h^2, relu' = 1[h > 0], linear' = 1."""
+    return d * (1.0 - h * h) if act == "tanh" else d * (h > 0) if act == "relu" else d
+
+
+class _FeatureMajorNets:
+    """The nets of one run as one flat parameter vector, trained feature-major with hand-written backprop.
+
+    Activations are (width, n): each layer is one ``addmm`` on a short-and-wide matrix, several times faster than
+    ``nn.Linear`` on (n, width) for these tiny widths, and without autograd's per-op overhead. The gradient is the
+    one of the sum over nets of the mean cross-entropy (what autograd gives for ``sum(losses).backward()``), and a
+    single fused Adam updates the flat vector (Adam is elementwise, so this equals one Adam per tensor).
+    """
+
+    def __init__(self, nets: dict[str, nn.Sequential], lr: float):
+        linears = {a: [m for m in net if isinstance(m, nn.Linear)] for a, net in nets.items()}
+        chunks = [t.detach().reshape(-1) for ls in linears.values() for m in ls for t in (m.weight, m.bias)]
+        self.flat = torch.cat(chunks).clone()  # (n_params,)
+        self.flat.grad = torch.zeros_like(self.flat)
+        self.params = self._views(self.flat, linears)  # {act: [(W (out, in), b (out,)), ...]}
+        self.grads = self._views(self.flat.grad, linears)
+        self.opt = torch.optim.Adam([self.flat], lr=lr, fused=self.flat.device.type == "cpu")
+
+    @staticmethod
+    def _views(buf: torch.Tensor, linears: dict[str, list[nn.Linear]]) -> dict[str, list[tuple]]:
+        out, o = {}, 0
+        for act, ls in linears.items():
+            out[act] = []
+            for m in ls:
+                w = buf[o : o + m.weight.numel()].view(m.weight.shape)
+                o += m.weight.numel()
+                out[act].append((w, buf[o : o + m.out_features]))
+                o += m.out_features
+        return out
+
+    @torch.no_grad()
+    def forward(self, act: str, x_t: torch.Tensor) -> list[torch.Tensor]:
+        """Input, then each layer's output, feature-major: (width, n) each; the last are the logits."""
+        hs = [x_t]
+        layers = self.params[act]
+        for i, (w, b) in enumerate(layers):
+            z = torch.addmm(b.unsqueeze(1), w, hs[-1])  # (out, n)
+            hs.append(z if i == len(layers) - 1 else _act(z, act))
+        return hs
+
+    @torch.no_grad()
+    def step(self, x_t: torch.Tensor, y_onehot_t: torch.Tensor) -> float:
+        """One full-batch Adam step on the summed mean cross-entropy; returns the mean loss over nets."""
+        n, total = x_t.shape[1], 0.0
+        for act, layers in self.params.items():
+            hs = self.forward(act, x_t)
+            logp = torch.log_softmax(hs[-1], dim=0)  # (2, n)
+            total += float(-(logp * y_onehot_t).sum()) / n
+            d = (logp.exp() - y_onehot_t) / n  # (2, n) d loss / d logits
+            for i in range(len(layers) - 1, -1, -1):
+                gw, gb = self.grads[act][i]
+                torch.mm(d, hs[i].T, out=gw)
+                torch.sum(d, dim=1, out=gb)
+                if i:
+                    d = layers[i][0].T @ d  # (in, n)
+                    d = _act_grad(d, hs[i], act)
+        self.opt.step()
+        return total / len(self.params)
+
+
+def _layer_outputs(nets: _FeatureMajorNets, act: str, x_t: torch.Tensor) -> list[np.ndarray]:
     """Hidden activations after each nonlinearity, then the softmax output: one (n, width) array per layer."""
-    outs, h = [], x
-    for module in net:
-        h = module(h)
-        if not isinstance(module, nn.Linear):
-            outs.append(h.cpu().numpy())
-    outs.append(torch.softmax(h, dim=1).cpu().numpy())
-    return outs
+    hs = nets.forward(act, x_t)[1:]
+    hs[-1] = torch.softmax(hs[-1], dim=0)
+    return [h.T.cpu().numpy() for h in hs]
 
 
-def _measure(nets, x_all, y_np, train, test, kde_rows, c: InfoPlaneConfig, epoch: int) -> list[dict]:
+def _measure(nets, x_all_t, y_np, train, test, kde_rows, c: InfoPlaneConfig, epoch: int) -> list[dict]:
     """One row per (activation, layer, estimator, n_bins) for the nets' current weights."""
     rows = []
-    for act, net in nets.items():
-        outs = _layer_outputs(net, x_all)
+    for act in c.activations:
+        outs = _layer_outputs(nets, act, x_all_t)
         pred = outs[-1].argmax(axis=1)
         train_acc = float((pred[train] == y_np[train]).mean())
         test_acc = float((pred[test] == y_np[test]).mean()) if test.size else float("nan")
         for layer, h in enumerate(outs, start=1):
             sat = float((np.abs(h) > 0.99).mean()) if act == "tanh" and layer < len(outs) else float("nan")
             dead = int((np.ptp(h, axis=0) < 1e-6).sum())
+            exact, distinct = exact_information(h)
             for est in c.estimators:
                 for n_bins in c.n_bins if est != "kde" else (None,):
                     if est == "kde":
@@ -229,7 +320,8 @@ def _measure(nets, x_all, y_np, train, test, kde_rows, c: InfoPlaneConfig, epoch
                     rows.append(
                         {"epoch": epoch, "layer": layer, "i_tx": i_tx, "i_ty": i_ty, "activation": act,
                          "estimator": est, "n_bins": n_bins, "train_acc": train_acc, "test_acc": test_acc,
-                         "frac_saturated": sat, "dead_units": dead}
+                         "frac_saturated": sat, "dead_units": dead,
+                         "exact_i_tx": exact, "distinct": distinct}
                     )  # fmt: skip
     return rows
 
@@ -258,8 +350,9 @@ def information_plane(
     DataFrame
         Long format, one row per (epoch, activation, layer, estimator, n_bins): ``epoch``, ``layer``, ``i_tx``,
         ``i_ty`` (bits), ``activation``, ``estimator``, ``n_bins`` (NA for the KDE), ``train_acc``, ``test_acc``,
-        ``frac_saturated`` (share of |h| > 0.99, tanh hidden layers) and ``dead_units`` (units constant on all
-        4096 patterns).
+        ``frac_saturated`` (share of |h| > 0.99, tanh hidden layers), ``dead_units`` (units constant on all
+        4096 patterns), ``exact_i_tx`` (bits) and ``distinct`` from :func:`exact_information` on the float32
+        activations.
     """
     _check_config(config)
     c = config
@@ -271,25 +364,21 @@ def information_plane(
     train, test = perm[:n_train], perm[n_train:]
     kde_rows = np.sort(rng.choice(x_np.shape[0], size=c.kde_samples, replace=False))  # (kde_samples,)
     x_all, y_all = as_tensors(x_np, y_np, device=device)
-    x_tr, y_tr = x_all[train], y_all[train]
-    nets = {a: _seeded_net(a, c.seed).to(device) for a in c.activations}
-    params = [p for net in nets.values() for p in net.parameters()]
-    opt = torch.optim.Adam(params, lr=c.lr, fused=True)  # one optimiser = per-net Adams; fused: ~10% faster
+    x_all_t = x_all.T.contiguous()  # (12, 4096) feature-major
+    x_tr_t = x_all_t[:, train].contiguous()  # (12, n_train)
+    y_tr_t = nn.functional.one_hot(y_all[train], 2).T.to(x_all.dtype).contiguous()  # (2, n_train)
+    nets = _FeatureMajorNets({a: _seeded_net(a, c.seed).to(device) for a in c.activations}, c.lr)
     logged = set(log_epochs(c.epochs, c.n_log).tolist())
     every = max(1, c.epochs // 25)  # ~25 progress calls: each may redraw the live chart (~40 ms)
     rows: list[dict] = []
     for epoch in range(1, c.epochs + 1):
-        opt.zero_grad(set_to_none=True)
-        losses = [nn.functional.cross_entropy(net(x_tr), y_tr) for net in nets.values()]
-        sum(losses).backward()
-        opt.step()
+        loss = nets.step(x_tr_t, y_tr_t)
         if epoch in logged:
-            new_rows = _measure(nets, x_all, y_np, train, test, kde_rows, c, epoch)
+            new_rows = _measure(nets, x_all_t, y_np, train, test, kde_rows, c, epoch)
             rows.extend(new_rows)
             if callback is not None:
                 callback({"progress": epoch / c.epochs, "epoch": epoch, "rows": new_rows})
         elif callback is not None and epoch % every == 0:
-            loss = float(torch.stack(losses).detach().mean())
             callback({"progress": epoch / c.epochs, "epoch": epoch, "loss": loss})
     df = pd.DataFrame(rows)
     df["n_bins"] = df["n_bins"].astype("Int64")
@@ -357,7 +446,8 @@ def layer_report(df: pd.DataFrame, *, estimator: str, n_bins: int, layer: int, f
         end}; ``"after_fit"``: DataFrame with ``estimator``, ``n_bins`` and one column per activation holding the
         fall of I(X;T) after fitting (bits), one row per estimator at the given ``n_bins``; ``"saturated"``: share
         of saturated tanh units in the layer at the end (NaN without tanh); ``"dead_first"``/``"dead_last"``: ReLU
-        hidden units constant on all patterns at the first/last logged epoch.
+        hidden units constant on all patterns at the first/last logged epoch; ``"exact"``: {activation: dict of
+        ``first``/``last``/``min`` exact float32 I(X;T) (bits) of the layer and ``distinct_last`` (patterns)}.
     """
     check_choice(estimator, "estimator", ESTIMATORS)
     layer = check_int(layer, "layer", low=1, high=len(SIZES) - 1)
@@ -375,7 +465,14 @@ def layer_report(df: pd.DataFrame, *, estimator: str, n_bins: int, layer: int, f
     same_bins = at_layer[(at_layer["n_bins"] == n_bins).fillna(False) | (at_layer["estimator"] == "kde")]
     groups = same_bins.groupby(["estimator", "n_bins"], dropna=False, sort=False)
     after = [{"estimator": e, "n_bins": b, **dict(zip(g["activation"], g["after_fit"]))} for (e, b), g in groups]
+    exact = {}
+    for act, g in (
+        df[df["layer"] == layer].drop_duplicates(["epoch", "activation"]).sort_values("epoch").groupby("activation")
+    ):
+        exact[act] = {"first": float(g["exact_i_tx"].iloc[0]), "last": float(g["exact_i_tx"].iloc[-1]),
+                      "min": float(g["exact_i_tx"].min()), "distinct_last": int(g["distinct"].iloc[-1])}  # fmt: skip
     return {
+        "exact": exact,
         "by_activation": by_act,
         "after_fit": pd.DataFrame(after),
         "saturated": float(sat.iloc[0]) if len(sat) else float("nan"),

@@ -19,8 +19,7 @@ import warnings
 import numpy as np
 import pandas as pd
 from numpy.polynomial import legendre
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.linear_model import lasso_path
+from scipy.optimize import minimize
 from sklearn.model_selection import KFold
 
 from core._validation import check_array, check_choice, check_int, check_positive, check_real
@@ -294,7 +293,9 @@ def thousand_numbers_code(values: np.ndarray, *, value_bits: int = 16) -> pd.Dat
     - interpolating polynomial: the degree-(n-1) polynomial through all n points in Newton form,
       p(i) = sum_k c_k C(i, k), whose coefficients c_k (forward differences) are exact integers. Each c_k is sent
       as a sign bit (omitted for 0), the Elias gamma code of bit_length(|c_k|) + 1, then its bit_length magnitude
-      bits.
+      bits. The count depends on the basis the polynomial is written in:
+    - polynomial, values at the nodes: the same polynomial in the Lagrange basis of the nodes i = 0..n-1, whose
+      coefficients are its values p(i) = x_i, each in value_bits bits: n * value_bits, the raw data's length.
     - lzma: the values as big-endian value_bits/8-byte integers, compressed by lzma at maximum settings (headers
       included; :func:`core.kolmogorov.compressed_bits`), as a general-purpose reference.
 
@@ -327,18 +328,48 @@ def thousand_numbers_code(values: np.ndarray, *, value_bits: int = 16) -> pd.Dat
     lz = compressed_bits(raw, method="lzma")
     return pd.DataFrame(
         {
-            "scheme": ["verbatim", "rule + exceptions", "interpolating polynomial", "lzma"],
-            "bits": [n * value_bits, rule_bits, poly_bits, lz],
+            "scheme": [
+                "verbatim",
+                "rule + exceptions",
+                "interpolating polynomial",
+                "polynomial, values at the nodes",
+                "lzma",
+            ],
+            "bits": [n * value_bits, rule_bits, poly_bits, n * value_bits, lz],
             "detail": [
                 f"{n} numbers x {value_bits} bits",
                 f"rule x_i = {a} i + {b}: 2 x {value_bits + 1} bits; count {m}: {count_bits} bits; "
                 f"{m} exceptions x ({pos_bits} position + {value_bits} value) bits",
                 f"{n} integer Newton coefficients (polynomial degree {degree}); largest has "
                 f"{max(abs(c).bit_length() for c in coefs)} bits",
+                f"the same degree-{degree} polynomial in the Lagrange basis: {n} values p(i) x {value_bits} bits",
                 f"{len(raw)} bytes compressed to {lz // 8} bytes",
             ],
         }
     )
+
+
+def _lasso(X: np.ndarray, y: np.ndarray, lam: float, w0: np.ndarray) -> tuple[np.ndarray, float]:
+    """Minimise ``|y - X w|^2 + lam |w|_1`` (w = u - v, u, v >= 0, by L-BFGS-B); return w and its duality gap.
+
+    The gap bounds how far the objective is above its minimum: with r = y - X w and the dual-feasible point
+    theta = r min(1, lam / (2 |X^T r|_inf)), gap = |r|^2 + lam |w|_1 - (|y|^2 - |y - theta|^2).
+    """
+    p = X.shape[1]
+
+    def f(z: np.ndarray) -> tuple[float, np.ndarray]:
+        r = y - X @ (z[:p] - z[p:])  # (n,)
+        g = -2.0 * X.T @ r  # (p,)
+        return float(r @ r + lam * z.sum()), np.concatenate([g + lam, -g + lam])
+
+    z0 = np.concatenate([np.maximum(w0, 0.0), np.maximum(-w0, 0.0)])
+    opt = minimize(f, z0, jac=True, method="L-BFGS-B", bounds=[(0.0, None)] * (2 * p),
+                   options={"maxiter": 20_000, "ftol": 1e-15, "gtol": 1e-12})  # fmt: skip
+    w = opt.x[:p] - opt.x[p:]
+    r = y - X @ w
+    theta = r * min(1.0, lam / (2.0 * max(float(np.abs(X.T @ r).max()), 1e-300)))  # dual feasible: |X^T theta| <= lam/2
+    dual = 2.0 * (y @ theta) - theta @ theta  # = |y|^2 - |y - theta|^2: the dual of 1/2 (primal) times 2
+    return w, max(float(r @ r + lam * np.abs(w).sum() - dual), 0.0)
 
 
 def penalty_code_lengths(
@@ -364,8 +395,8 @@ def penalty_code_lengths(
 
     so data + weight bits = (RSS + lambda * penalty) / (2 sigma^2 ln 2) + const, minimised by ridge with
     lambda = sigma^2 / s^2 (penalty ||w||_2^2) and by lasso with lambda = 2 sigma^2 / s (penalty ||w||_1): the MAP
-    fits. Lambda runs over the MAP value times 10^[-3, 3] (MAP included). Lasso via scikit-learn's ``lasso_path``
-    (``alpha = lambda / (2n)``, warm-started from large lambda); a warning names the knob if its duality gap exceeds
+    fits. Lambda runs over the MAP value times 10^[-3, 3] (MAP included). The lasso is solved by scipy's L-BFGS-B
+    on the split w = u - v (warm-started from large lambda); a warning names the knob if its duality gap exceeds
     0.01 bits.
 
     Returns
@@ -406,11 +437,12 @@ def penalty_code_lengths(
         if kind == "L2":
             W = [np.linalg.solve(X.T @ X + lam * np.eye(X.shape[1]), X.T @ y) for lam in lams]
         else:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", ConvergenceWarning)  # judged below by the duality gap in bits
-                _, coefs, gaps = lasso_path(X, y, alphas=lams / (2 * n), max_iter=100_000, tol=1e-10)
-            W = list(coefs.T)  # (n_lambdas, degree + 1)
-            gap_bits = float(np.max(gaps)) * n / (noise**2 * LN2)  # conservative conversion of the gap to bits
+            W, gaps = [], []
+            for lam in lams:  # large to small, each warm-started from the previous solution
+                w, gap = _lasso(X, y, lam, W[-1] if W else np.zeros(X.shape[1]))
+                W.append(w)
+                gaps.append(gap)
+            gap_bits = max(gaps) / (2 * noise**2 * LN2)  # the objective in bits is (RSS + lam |w|_1) / (2 s2 ln 2)
             if gap_bits > 0.01:
                 warnings.warn(
                     f"The lasso fits are certified only to within {gap_bits:.2g} bits (duality gap). "

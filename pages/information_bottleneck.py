@@ -6,6 +6,7 @@ import streamlit as st
 from core import bottleneck as ib
 from ui import charts_bottleneck as cb
 from ui import controls, page
+from ui import copy_bottleneck as copy
 from ui.runs import live_run
 
 page.header(
@@ -17,21 +18,17 @@ page.header(
     "ReLU net train side by side, and three estimators measure the same activations.",
     r"\min_{p(t\mid x)}\; I(X;T) - \beta\, I(T;Y)",
 )
-PRESETS = {
-    "Custom": {},
-    "Saxe et al.: 3000 epochs, 30 bins": {"ib_epochs": 3000, "ib_lr": 1e-3, "ib_bins": 30, "ib_est": "adaptive"},
-    "Shwartz-Ziv & Tishby length: 8000 epochs (~2.5x slower)": {"ib_epochs": 8000, "ib_lr": 1e-3, "ib_bins": 30},
-    "The fixed-bin artefact on ReLU": {"ib_est": "fixed", "ib_bins": 30, "ib_layer": 4},
-}
 with st.sidebar:
-    controls.preset("Preset", PRESETS, key="ib_preset")
+    controls.preset("Preset", copy.PRESETS, key="ib_preset")
     st.subheader("Training run")
     epochs = controls.select_slider("Epochs (full batch)", [30, 100, 300, 1000, 3000, 8000], 3000, key="ib_epochs")
     lr = controls.select_slider("Adam learning rate", [3e-4, 1e-3, 3e-3], 1e-3, key="ib_lr", format_func="{:g}".format)
     seed = controls.seed(key="ib_seed")
+    linear = controls.toggle("Add a linear network (Saxe et al.'s control)", False, key="ib_linear")
     st.subheader("Estimator (no retraining)")
     est = controls.radio("Mutual information by", ib.ESTIMATORS, "adaptive", key="ib_est", format_func=cb.SHORT.get)
     n_bins = controls.select_slider("Bins per unit", [10, 30, 100], 30, key="ib_bins")
+    kde_var = controls.select_slider("KDE noise variance", [0.01, 0.1, 1.0], 0.1, key="ib_kde_var")
     layer = controls.slider("Layer to compare (6 = softmax output)", 1, 6, 5, key="ib_layer")
     st.subheader("IB curve")
     noise = controls.select_slider("Channel noise", [0.03, 0.05, 0.08, 0.12, 0.2], 0.08, key="ib_noise")
@@ -45,14 +42,22 @@ with st.sidebar:
 
 tab_plane, tab_debate, tab_curve = st.tabs(["Information plane", "The estimator debate", "IB curve over β"])
 with tab_plane:
-    st.caption(
-        "12 binary inputs → 10-7-5-4-3 tanh or ReLU units → 2 outputs; full-batch Adam on 80 % of the 4096 patterns."
-    )
+    st.caption(copy.SETTING)
+
+    labels_y = page.compute(ib.twelve_bit_task, seed=0)[1]
+    h_y = ib.entropy(np.bincount(labels_y) / labels_y.size)
 
     def plane(df, labels=True):
-        return cb.information_plane_chart(df, estimator=est, n_bins=n_bins, max_epoch=epochs, labels=labels)
+        return cb.information_plane_chart(
+            df, estimator=est, n_bins=n_bins, max_epoch=epochs, labels=labels, h_y=h_y, panel_width=width
+        )
 
-    config, label = ib.InfoPlaneConfig(epochs=epochs, lr=lr, seed=seed), f"Training tanh and ReLU nets, {epochs} epochs"
+    estimators = ("adaptive", "fixed", "kde") if est == "kde" else ("adaptive", "fixed")  # KDE: ~40% more time
+    acts = ("tanh", "relu", "linear") if linear else ("tanh", "relu")
+    width = 360 if len(acts) == 2 else 240
+    config = ib.InfoPlaneConfig(epochs=epochs, lr=lr, seed=seed, estimators=estimators, activations=acts,
+                                kde_noise_var=kde_var if est == "kde" else 0.1)  # fmt: skip
+    label = f"Training {', '.join(acts)} nets, {epochs} epochs"
     result = live_run(
         ib.information_plane, config, label=label, key="ib_run", live_chart=lambda r: plane(cb.live_rows(r), False)
     )
@@ -86,20 +91,7 @@ with tab_curve:
         r"\beta_i = \frac{1}{1-\lambda_i},\ \lambda_i \in \operatorname{eig}(\Sigma_{x|y}\Sigma_x^{-1}),\quad"
         r"\frac{dI(T;Y)}{dI(T;X)} = \frac{1}{\beta}"
     )
-    page.notice(
-        "Each critical β adds a direction of X to the representation: "
-        + ", ".join(f"β{i + 1} = {b:.3g}" for i, b in enumerate(crit))
-        + f"; the slope of the curve is 1/β. At β = {gauss.beta.iloc[-1]:.0f}, I(T;Y) = {gauss.i_ty.iloc[-1]:.3f} of "
-        f"I(X;Y) = {g_xy:.3f} bits, bought with I(T;X) = {gauss.i_tx.iloc[-1]:.1f} bits."
-    )
-
-
-def story(a: str, r: dict) -> str:
-    return (
-        f"{a} peaks at {r['peak_i_tx']:.1f} bits (epoch {r['peak_epoch']}), is at {r['fit_i_tx']:.1f} when it "
-        f"fits (epoch {r['fit_epoch']}, train accuracy {r['fit_acc']:.0%}) and ends at {r['final_i_tx']:.1f} "
-        f"(train/test accuracy {r['train_acc']:.0%}/{r['test_acc']:.0%})"
-    )
+    page.notice(copy.gaussian_notice(crit, gauss, g_xy))
 
 
 if result is not None:
@@ -107,11 +99,14 @@ if result is not None:
     rep = page.compute(ib.layer_report, result, estimator=est, n_bins=n_bins, layer=layer)
     setting, sat = cb.estimator_label(est, n_bins), rep["saturated"]
     with tab_plane:
-        caption = f"{setting}, at ~30 log-spaced epochs on all 4096 patterns (KDE: 1024). Numbers label the layers."
+        caption = (
+            f"{setting}, at ~30 log-spaced epochs on all 4096 patterns (KDE: 1024). Numbers label the layers. Dashed: "
+            f"the bound I(T;Y) ≤ min(I(X;T), H(Y)), H(Y) = {h_y:.3f} bits."
+        )
         page.show_chart(plane(result), cb.select_estimate(result, est, n_bins), name="info_plane", caption=caption)
         page.notice(
             f"Layer {layer} ({setting}): "
-            + "; ".join(story(a, r) for a, r in rep["by_activation"].items())
+            + "; ".join(copy.story(a, r) for a, r in rep["by_activation"].items())
             + (f". {sat:.0%} of tanh layer-{layer} activations end saturated (|h| > 0.99)." if sat == sat else ".")
         )
         st.caption(
@@ -121,34 +116,13 @@ if result is not None:
         )
     with tab_debate:
         fits = {a: r["fit_epoch"] for a, r in rep["by_activation"].items()}
-        caption = "Dotted grey: the epoch at which each net reached 99 % of its best training accuracy (fitted)."
-        chart = cb.estimator_chart(result, layer=layer, fit_epochs=fits)
+        caption = "Dotted grey: the epoch at which each net reached 99 % of its best training accuracy (fitted)." + (
+            "" if est == "kde" else " Choose the KDE in the sidebar to add it (it costs a longer run)."
+        )
+        chart = cb.estimator_chart(result, layer=layer, fit_epochs=fits, panel_width=width)
         page.show_chart(chart, result[result.layer == layer], name="estimators_by_epoch", caption=caption)
         bars = cb.after_fit_bars(summary, layer=layer)
         page.show_chart(bars, summary[summary.layer == layer], name="compression_after_fit")
-        parts = [
-            f"{cb.estimator_label(r['estimator'], r['n_bins'])}: tanh {r.get('tanh', np.nan):+.1f}, "
-            f"ReLU {r.get('relu', np.nan):+.1f}"
-            for r in rep["after_fit"].to_dict("records")
-        ]
-        page.notice(
-            f"Fall of I(X;T) in layer {layer} after fitting, in bits: " + "; ".join(parts) + ". A compression "
-            "phase whose size, and even sign, follow the bins and the estimator is largely a property of the estimate."
-        )
-        st.markdown(
-            "**Why the estimator matters.** A deterministic net maps 4096 distinct inputs to distinct activations, so "
-            "the true I(X;T) of a continuous layer is 12 bits at every epoch. Bins or added noise make it finite and "
-            "measure how *clustered* the activations are at that resolution: saturated tanh units pile up at ±1, and "
-            "fixed [-1, 1] bins lump growing ReLU activations into the top bin. Both read as compression."
-        )
-page.references(
-    [
-        "N. Tishby, F. Pereira, W. Bialek (1999). The information bottleneck method. Allerton Conference.",
-        "G. Chechik, A. Globerson, N. Tishby, Y. Weiss (2005). Information bottleneck for Gaussian variables. JMLR 6.",
-        "R. Shwartz-Ziv, N. Tishby (2017). Opening the black box of deep neural networks via information. "
-        "arXiv:1703.00810.",
-        "A. Saxe, Y. Bansal, J. Dapello, M. Advani, A. Kolchinsky, B. Tracey, D. Cox (2018). On the information "
-        "bottleneck theory of deep learning. ICLR.",
-        "A. Kolchinsky, B. Tracey (2017). Estimating mixture entropy with pairwise distances. Entropy 19(7).",
-    ]
-)
+        page.notice(copy.after_fit_notice(rep, layer, cb.estimator_label))
+        st.markdown(copy.why_estimator(rep, layer))
+page.references(copy.REFERENCES)

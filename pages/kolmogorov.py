@@ -4,9 +4,10 @@ import pandas as pd
 import streamlit as st
 
 from core import kolmogorov as ko
+from core import kolmogorov_ctm as ko_ctm
 from core import kolmogorov_search as ks
 from ui import charts_kolmogorov as charts
-from ui import controls, page
+from ui import controls, copy_kolmogorov, page
 from ui.runs import live_run
 
 page.header(
@@ -29,8 +30,8 @@ with st.sidebar:
     ncd_method = controls.radio("NCD compressor", ko.METHODS, "lzma", key="ko_ncd_method")
     ncd_size = controls.select_slider("NCD string size (bytes)", [300, 1000, 3000], 1000, key="ko_ncd_size")
     st.divider()
-    target = controls.text("Target string (0s and 1s)", "0101010101010101", key="ko_target")
-    max_prog = controls.slider("Longest program searched", 1, 8, 6, key="ko_max_prog", help="8 can take a minute.")
+    target = controls.text("Target string (0s and 1s)", "01010101", key="ko_target")
+    max_prog = controls.slider("Longest program searched", 1, 8, 8, key="ko_max_prog", help="Each step is ~5x slower.")
     max_steps = controls.select_slider("Step limit", [10, 30, 100, 300, 1000], 100, key="ko_steps")
 
 st.subheader("Compressors bound K(x) from above")
@@ -109,30 +110,25 @@ if matrix is not None:
     )
 
 st.subheader("Why K cannot be computed")
-st.markdown(
-    "A tiny language: `0` and `1` append that digit to the output, `d` doubles the output, `+` and `-` raise and "
-    "lower a counter, and `[` … `]` repeats its body while the counter is not zero. The search below runs every "
-    "program in order of length until one prints the target. Some programs never stop (`+[]` loops forever), and "
-    "no test can tell in general whether a program will stop, so each run gets a **step limit**: a program still "
-    "running at the limit is abandoned, and a shorter but slower program would be missed. Without the limit the "
-    "search could hang on the first endless loop."
-)
-result = live_run(
-    ks.shortest_program,
-    {"target": target, "max_length": max_prog, "max_steps": max_steps},
-    label=f"Searching programs up to length {max_prog}",
-    key="ko_search",
-    live_chart=charts.search_live,
-)
+st.markdown(copy_kolmogorov.LANGUAGE)
+config = ks.SearchConfig(target=target, max_length=max_prog, max_steps=max_steps)
+label = f"Searching programs up to length {max_prog}"
+result = live_run(ks.search_programs, config, label=label, key="ko_search", live_chart=charts.search_live)
 if result is not None:
-    page.show_chart(charts.search_chart(result.per_length), result.per_length, name="program search")
-    rows, found = result.per_length, ", ".join(f"`{p}`" for p in result.programs)
-    text = f"Shortest: {found} ({len(result.programs[0])} instructions). " if result.found else "No program found. "
-    page.notice(
-        text + f"{int(rows['programs_tried'].sum()):,} programs run in {rows['seconds'].sum():.2f} s; each extra "
-        f"instruction multiplies the count by about {rows['growth'].iloc[-1]:.1f}, and "
-        f"{int(rows['step_limit'].sum()):,} programs hit the step limit of {max_steps}."
-    )
+    cols = st.columns(2)
+    with cols[0]:
+        page.show_chart(charts.step_limit_chart(result.by_limit), result.by_limit, name="shortest by step limit")
+    with cols[1]:
+        page.show_chart(charts.search_chart(result.per_length), result.per_length, name="program search")
+    page.notice(copy_kolmogorov.search_notice(result))
+st.subheader("The coding theorem: K from how often programs print a string")
+st.markdown(copy_kolmogorov.CODING_THEOREM)
+ctm = page.compute(ko_ctm.output_distribution, max_length=6, max_steps=100)
+strings = page.compute(copy_kolmogorov.ctm_strings, seed=seed)
+estimates = None if ctm is None else page.compute(ko_ctm.complexity_estimates, strings, ctm)
+if estimates is not None:
+    page.show_chart(charts.ctm_chart(estimates), estimates, name="ctm and bdm")
+    page.notice(copy_kolmogorov.ctm_notice(ctm, estimates))
 st.markdown(
     "**The Berry paradox, in plain words.** Suppose some program `K` computed the complexity of any string. Then "
     "a short program could list all strings in order and print the first one whose complexity is more than a "

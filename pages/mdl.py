@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from core import mdl
-from ui import charts_mdl, controls, page
+from core import mdl, mdl_refined
+from ui import charts_mdl, controls, copy_mdl, page
 
 page.header(
     "Minimum description length",
@@ -99,30 +99,29 @@ page.notice(
     f"{picks['aic']}; 5-fold cross-validation (seed {seed}) picks {picks['cv']}."
 )
 
+st.subheader("Refined codes: the Bayes mixture and the prequential code")
+sig = noise if source == "generator" else float((best["rss"] / len(x)) ** 0.5)
+refined = page.compute(
+    mdl_refined.refined_code_lengths, x, y, max_degree=max_degree, noise=sig, prior_scale=prior, seed=seed
+)
+if refined is not None:
+    chart = charts_mdl.criteria_chart(refined.rename(columns={"code": "criterion"}))
+    page.show_chart(chart, refined, name="mdl refined codes", caption=copy_mdl.REFINED_CAPTION)
+    page.notice(copy_mdl.refined_notice(refined, sig, prior))
+    if source == "generator" and controls.toggle("Count the picks over 20 data sets", False, key="mdl_seeds"):
+        counts = page.compute(mdl_refined.picks_over_seeds, degree=true_degree, noise=noise, n=n,
+                              max_degree=max_degree, seeds=20, prior_scale=prior)  # fmt: skip
+        if counts is not None:
+            st.dataframe(copy_mdl.picks_table(counts), hide_index=True)
+            page.notice(copy_mdl.picks_notice(counts, true_degree))
+
 st.subheader("The 1000 numbers")
 values = page.compute(mdl.rule_with_exceptions, n_exceptions=n_exceptions, seed=seed)
 schemes = page.compute(mdl.thousand_numbers_code, values)
 if schemes is not None:
-    st.markdown(
-        r"""
-A sender has 1000 integers in $[0, 2^{16})$: $x_i = 3i + 7$ except at a few random positions. Both sides know the
-count and the range.
-- **Verbatim**: 16 bits per number.
-- **Rule + exceptions**: the rule's two integers (17 bits each, with sign), the number of exceptions (10 bits), then
-  per exception its position (10 bits) and value (16 bits).
-- **Interpolating polynomial**: the degree-999 polynomial through all points has exact integer coefficients in
-  Newton form $p(i) = \sum_k c_k \binom{i}{k}$; each is sent as sign + Elias-gamma length + magnitude bits.
-- **lzma**: a general-purpose compressor on the 2-byte numbers, for reference.
-"""
-    )
+    st.markdown(copy_mdl.THOUSAND_NUMBERS)
     page.show_chart(charts_mdl.scheme_bars(schemes), schemes, name="mdl thousand numbers")
-    bits = schemes.set_index("scheme")["bits"]
-    page.notice(
-        f"With {n_exceptions} exceptions the rule + exceptions takes **{bits['rule + exceptions']:,} bits** against "
-        f"{bits['verbatim']:,} verbatim, while the polynomial that fits every point exactly needs "
-        f"{bits['interpolating polynomial']:,} bits: "
-        f"{schemes.set_index('scheme').loc['interpolating polynomial', 'detail']}."
-    )
+    page.notice(copy_mdl.thousand_numbers_notice(schemes, n_exceptions))
 
 st.subheader("L2 and L1 penalties are code lengths for the weights")
 if source == "generator":  # a small fresh sample, barely larger than the number of weights, so the prior matters

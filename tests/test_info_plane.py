@@ -1,16 +1,28 @@
 """Tests for core.info_plane: the 12-bit task, the MI estimators, and a tiny information-plane run."""
 
 import dataclasses
+import itertools
 
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 from sklearn.metrics import mutual_info_score
 
 from core.bottleneck import InfoPlaneConfig, compression_summary, information_plane, layer_report
-from core.info_plane import binned_information, kde_information, log_epochs, twelve_bit_task
+from core.info_plane import (
+    ESTIMATORS,
+    SIZES,
+    _FeatureMajorNets,
+    _seeded_net,
+    binned_information,
+    exact_information,
+    kde_information,
+    log_epochs,
+    twelve_bit_task,
+)
 
-TINY = InfoPlaneConfig(epochs=6, n_log=3, n_bins=(10,), kde_samples=64)
+TINY = InfoPlaneConfig(epochs=6, n_log=3, n_bins=(10,), kde_samples=64, estimators=ESTIMATORS)
 
 
 def test_twelve_bit_task_has_all_patterns_and_balanced_labels():
@@ -146,3 +158,51 @@ def test_information_plane_bad_config_messages(change, exc, match):
 def test_information_plane_rejects_other_configs():
     with pytest.raises(TypeError, match="InfoPlaneConfig"):
         information_plane({"epochs": 5})
+
+
+def test_hand_written_backprop_matches_autograd():
+    x, y = twelve_bit_task(seed=0)
+    xt, yt = torch.from_numpy(x[:500]), torch.from_numpy(y[:500])
+    nets = {a: _seeded_net(a, 3) for a in ("tanh", "relu")}
+    for net in nets.values():  # move the weights off the init so that ReLU units sit on both sides of 0
+        with torch.no_grad():
+            for p in net.parameters():
+                p.add_(0.3 * torch.randn(p.shape, generator=torch.Generator().manual_seed(p.numel())))
+    fm = _FeatureMajorNets(nets, lr=1e-3)
+    loss = fm.step(xt.T.contiguous(), torch.nn.functional.one_hot(yt, 2).T.float().contiguous())
+    losses = [torch.nn.functional.cross_entropy(net(xt), yt) for net in nets.values()]
+    sum(losses).backward()  # autograd on the ordinary batch-major nets
+    ref = torch.cat([p.grad.reshape(-1) for net in nets.values() for p in net.parameters()])
+    torch.testing.assert_close(fm.flat.grad, ref, rtol=1e-4, atol=1e-6)
+    assert loss == pytest.approx(float(torch.stack(losses).detach().mean()), rel=1e-5)
+    assert fm.flat.numel() == 2 * sum(a * b + b for a, b in itertools.pairwise(SIZES))
+
+
+def test_exact_information_counts_float32_patterns():
+    from scipy.stats import entropy as scipy_entropy
+
+    rng = np.random.default_rng(0)
+    h = rng.normal(size=(64, 3)).astype(np.float32)
+    assert exact_information(h) == pytest.approx((6.0, 64))  # 64 distinct rows: log2 64 bits
+    # saturated tanh: 10 and 20 both round to exactly 1.0 in float32, so the two inputs merge
+    z = np.array([[10.0, 0.5], [20.0, 0.5], [0.1, 0.5], [0.2, 0.5]], dtype=np.float32)
+    t = np.tanh(z)
+    assert t[0, 0] == t[1, 0] == np.float32(1.0)
+    _, counts = np.unique(t, axis=0, return_counts=True)  # independent count of distinct rows
+    assert exact_information(t) == pytest.approx((scipy_entropy(counts, base=2), 3))
+    with pytest.raises(ValueError, match="must be \\(n, w\\)"):
+        exact_information(np.zeros(5))
+
+
+def test_linear_network_backprop_matches_autograd_and_runs():
+    x, y = twelve_bit_task(seed=0)
+    xt, yt = torch.from_numpy(x[:300]), torch.from_numpy(y[:300])
+    relu_built = _seeded_net("linear", 2)
+    fm = _FeatureMajorNets({"linear": relu_built}, lr=1e-3)
+    plain = torch.nn.Sequential(*[m for m in _seeded_net("tanh", 2) if isinstance(m, torch.nn.Linear)])
+    fm.step(xt.T.contiguous(), torch.nn.functional.one_hot(yt, 2).T.float().contiguous())
+    torch.nn.functional.cross_entropy(plain(xt), yt).backward()  # a purely linear stack, by autograd
+    ref = torch.cat([p.grad.reshape(-1) for p in plain.parameters()])
+    torch.testing.assert_close(fm.flat.grad, ref, rtol=1e-4, atol=1e-6)
+    df = information_plane(dataclasses.replace(TINY, estimators=("adaptive",), activations=("linear",)))
+    assert set(df["activation"]) == {"linear"} and df["frac_saturated"].isna().all()

@@ -1,4 +1,5 @@
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -109,6 +110,7 @@ def test_tiny_sequence_by_hand():
     assert bits["verbatim"] == 48
     assert bits["rule + exceptions"] == 2 * 17 + 2  # count 0 in ceil(log2 4) = 2 bits
     assert bits["interpolating polynomial"] == 9 + 6 + 1
+    assert bits["polynomial, values at the nodes"] == 48  # the Lagrange basis: the polynomial's values are the data
 
 
 def test_newton_coefficients_reproduce_the_values():
@@ -152,3 +154,22 @@ def test_bad_input_messages():
         thousand_numbers_code(np.array([1, 2, 70_000]))
     with pytest.raises(ValueError, match="noise"):
         penalty_code_lengths(x, y, degree=3, noise=0.0)
+
+
+def test_l1_fits_match_sklearn_lasso_and_raise_no_warning():
+    from numpy.polynomial import legendre
+    from sklearn.linear_model import Lasso
+
+    x, y = _xy(degree=3, noise=0.3, n=40, seed=1)
+    with warnings.catch_warnings():  # a test may do this; core must not (and must not warn at these settings)
+        warnings.simplefilter("error")
+        df = penalty_code_lengths(x, y, degree=6, noise=0.3, prior_scale=1.0, precision=0.01, n_lambdas=5)
+    X = legendre.legvander(2 * (x - x.min()) / (x.max() - x.min()) - 1, 6)  # (40, 7)
+    sigma2, n, p = 0.3**2, x.size, 7
+    const = 0.5 * n * np.log2(2 * np.pi * sigma2) - n * np.log2(0.01) + p * np.log2(2.0) - p * np.log2(0.01)
+    for row in df[df["penalty"] == "L1"].itertuples():
+        ref = Lasso(alpha=row.lam / (2 * n), fit_intercept=False, tol=1e-14, max_iter=1_000_000).fit(X, y)
+        r = y - X @ ref.coef_
+        # the weights are fitted at lam but always priced under the prior: |w|_1 / (s ln 2) bits with s = 1
+        ref_bits = (r @ r) / (2 * sigma2 * np.log(2)) + np.abs(ref.coef_).sum() / np.log(2) + const
+        assert row.total_bits == pytest.approx(ref_bits, abs=1e-6)

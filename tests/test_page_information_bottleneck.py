@@ -21,6 +21,8 @@ def test_page_renders_at_a_tiny_deep_link_and_the_link_sets_the_controls():
     assert widget(at, "ib_clusters").value == 6
     notices = " ".join(i.value for i in at.info)
     assert "Layer 4" in notices and "critical β" in notices
+    why = " ".join(m.value for m in at.markdown if "Why the estimator matters" in m.value)
+    assert "distinct patterns of 4096" in why and "12 bits at every epoch" not in why.replace("would be 12", "")
 
 
 def test_switching_the_estimator_reruns_cleanly_without_retraining():
@@ -32,3 +34,11 @@ def test_switching_the_estimator_reruns_cleanly_without_retraining():
     widget(at, "ib_noise").set_value(0.2).run()
     assert_clean(at)
     assert len(charts(at)) >= 5
+
+
+def test_a_linear_network_and_the_kde_noise_variance_are_controls():
+    at = open_page("information_bottleneck", {**TINY, "ib_linear": "true", "ib_kde_var": "1.0"}, timeout=240)
+    assert_clean(at)
+    assert widget(at, "ib_linear").value is True and widget(at, "ib_kde_var").value == 1.0
+    notices = " ".join(i.value for i in at.info)
+    assert "linear" in notices

@@ -17,7 +17,8 @@ def test_renders_at_a_small_deep_link():
     at = open_page("kolmogorov", SMALL)
     assert_clean(at)
     assert len(_charts(at)) >= 5
-    assert any("00d" in i.value for i in at.info)  # the shortest program for 0000 is found
+    assert any("`0000`" in i.value for i in at.info)  # the shortest program for 0000 is found
+    assert any("halting programs print" in i.value and "CTM gives 0110" in i.value for i in at.info)
 
 
 def test_one_control_change_reruns_cleanly():
@@ -48,3 +49,10 @@ def test_pasted_text_is_profiled():
     at.text_area(key="ko_text").input("the cat sat on the mat " * 50).run()
     assert_clean(at)
     assert any("bits per byte" in i.value for i in at.info)
+
+
+def test_the_default_search_shows_the_bound_falling_with_the_step_limit():
+    at = open_page("kolmogorov", {"ko_length": "1000", "ko_ncd_size": "300"}, timeout=240)
+    assert_clean(at)
+    notice = next(i.value for i in at.info if "Shortest within" in i.value)
+    assert "With 10 steps the best bound is 8 instructions" in notice and "falls to 7" in notice

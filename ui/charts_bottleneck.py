@@ -10,7 +10,7 @@ import pandas as pd
 
 from ui.charts import HEIGHT, SERIES_COLORS, color_scale, rule
 
-ACTIVATION_ORDER = ["tanh", "relu"]
+ACTIVATION_ORDER = ["tanh", "relu", "linear"]
 SHORT = {"adaptive": "bins over range", "fixed": "bins on [-1, 1]", "kde": "KDE"}  # radio labels (and URL values)
 # estimator colours avoid the tanh (blue) and relu (red) colours used for activations on the same page
 ESTIMATOR_SCALE = alt.Scale(domain=list(SHORT.values()), range=["#59a14f", "#f28e2b", "#b07aa1"])
@@ -50,10 +50,12 @@ def information_plane_chart(
     max_bits: float = 12.0,
     panel_width: int = 360,
     labels: bool = True,
+    h_y: float | None = None,
 ) -> alt.FacetChart:
     """Each layer's path through (I(X;T), I(T;Y)) over training, coloured by epoch, one panel per activation.
 
-    ``labels=False`` drops the layer numbers, which halves the cost of a redraw (for the live chart).
+    ``labels=False`` drops the layer numbers, which halves the cost of a redraw (for the live chart). With ``h_y``
+    the bound ``I(T;Y) <= min(I(X;T), H(Y))`` (data processing: T is a function of X) is drawn as a dashed line.
     """
     data = select_estimate(df, estimator, n_bins)[["epoch", "layer", "i_tx", "i_ty", "activation"]]
     x = alt.X("i_tx:Q", title="I(X;T) (bits)", scale=alt.Scale(domain=[0, max_bits]))
@@ -72,6 +74,9 @@ def information_plane_chart(
     newest = [alt.SortField("epoch", order="descending")]
     last = base.transform_window(rank="rank(epoch)", sort=newest, groupby=["layer"]).transform_filter("datum.rank == 1")
     layers = [paths, dots]
+    if h_y is not None:
+        bound = pd.DataFrame({"i_tx": [0.0, h_y, max_bits], "i_ty": [0.0, h_y, h_y]})
+        layers.insert(0, alt.Chart(bound).mark_line(strokeDash=[6, 4], color="#999999").encode(x="i_tx:Q", y="i_ty:Q"))
     if labels:
         layers.append(last.mark_text(dx=8, dy=-6, fontSize=11, color="#333333").encode(text=alt.Text("layer:N")))
     return alt.layer(*layers, data=data).properties(width=panel_width, height=HEIGHT).facet(column=_BY_ACTIVATION)
@@ -90,18 +95,20 @@ def estimator_chart(
     bin_order = sorted(rows["bins"].unique(), key=lambda b: (b.startswith("none"), len(b), b))
     rows["fit"] = rows["activation"].map(fit_epochs)
     rows = rows[["epoch", "activation", "estimator", "bins", "i_tx", "i_ty", "fit"]]
-    lines = (
-        alt.Chart()
-        .mark_line(point=alt.OverlayMarkDef(size=18))
-        .encode(
-            x=alt.X("epoch:Q", title="epoch (log scale)", scale=alt.Scale(type="log")),
-            y=alt.Y("i_tx:Q", title=f"I(X;T) of layer {layer} (bits)"),
-            color=alt.Color("estimator:N", scale=ESTIMATOR_SCALE, legend=alt.Legend(orient="top")),
-            strokeDash=alt.StrokeDash("bins:N", sort=bin_order, legend=alt.Legend(orient="top", symbolType="stroke")),
-            detail="bins:N",
-            tooltip=["activation", "estimator", "bins", "epoch", alt.Tooltip("i_tx:Q", format=".2f")],
-        )
+    base = alt.Chart().encode(
+        x=alt.X("epoch:Q", title="epoch (log scale)", scale=alt.Scale(type="log")),
+        y=alt.Y("i_tx:Q", title=f"I(X;T) of layer {layer} (bits)"),
+        color=alt.Color("estimator:N", scale=ESTIMATOR_SCALE, legend=alt.Legend(orient="top")),
+        detail="bins:N",
+        tooltip=["activation", "estimator", "bins", "epoch", alt.Tooltip("i_tx:Q", format=".2f")],
     )
+    # The dash legend belongs to a plain line layer: a line with overlaid points draws filled legend symbols, and
+    # a filled "stroke" symbol is invisible. The points are a layer of their own.
+    legend = alt.Legend(
+        orient="top", symbolType="stroke", symbolStrokeColor="#555555", symbolStrokeWidth=2, symbolSize=400
+    )
+    dash = alt.StrokeDash("bins:N", sort=bin_order, legend=legend)
+    lines = alt.layer(base.mark_line().encode(strokeDash=dash), base.mark_circle(size=18))
     fit_rule = alt.Chart().mark_rule(strokeDash=[2, 3], color="#555555").encode(x="min(fit):Q")
     return (
         alt.layer(lines, fit_rule, data=rows).properties(width=panel_width, height=HEIGHT).facet(column=_BY_ACTIVATION)
@@ -142,7 +149,7 @@ def ib_curve_chart(df: pd.DataFrame, *, i_xy: float, h_x: float) -> alt.LayerCha
     curve = base.mark_line(color="#999999").encode(order="beta:Q")
     dots = base.mark_circle(size=60).encode(
         color=alt.Color("beta:Q", scale=alt.Scale(type="log", scheme="plasma"), title="beta"),
-        tooltip=[alt.Tooltip(c, format=".3g") for c in ("beta", "i_tx", "i_ty")] + ["n_iter", "converged"],
+        tooltip=[alt.Tooltip(c, format=".3g") for c in ("beta", "i_tx", "i_ty")] + ["n_iter", "converged", "start"],
     )
     return alt.layer(
         curve,
@@ -153,9 +160,10 @@ def ib_curve_chart(df: pd.DataFrame, *, i_xy: float, h_x: float) -> alt.LayerCha
 
 
 def gaussian_ib_chart(df: pd.DataFrame, *, critical: pd.DataFrame, i_xy: float) -> alt.LayerChart:
-    """The exact Gaussian IB curve in the information plane; a dashed rule where each critical beta adds a direction.
+    """The exact Gaussian IB curve; a labelled point and a dashed rule where each critical beta adds a direction.
 
-    ``critical`` holds ``beta`` and ``i_tx`` at the critical betas (the curve's kinks in slope order 1/beta).
+    ``critical`` holds ``beta``, ``i_tx`` and ``i_ty`` at the critical betas (the curve's kinks); only those inside
+    the curve's beta range are drawn.
     """
     base = alt.Chart(df).encode(
         x=alt.X("i_tx:Q", title="I(T;X) (bits)"),
@@ -164,7 +172,11 @@ def gaussian_ib_chart(df: pd.DataFrame, *, critical: pd.DataFrame, i_xy: float) 
     curve = base.mark_line(color=SERIES_COLORS["theory"], strokeWidth=2.5).encode(
         tooltip=[alt.Tooltip(c, format=".3g") for c in ("beta", "i_tx", "i_ty")] + ["n_active"]
     )
-    marks = [
-        rule(r.i_tx, label=f"β{i + 1} = {r.beta:.3g}", color="#e15759") for i, r in enumerate(critical.itertuples())
-    ]
-    return alt.layer(curve, *marks, rule(i_xy, axis="y", label=f"I(X;Y) = {i_xy:.3f} bits")).properties(height=HEIGHT)
+    shown = critical.assign(name=[f"β{i + 1} = {b:.3g}" for i, b in enumerate(critical["beta"])])
+    shown = shown[(shown["beta"] >= df["beta"].min()) & (shown["beta"] <= df["beta"].max())]
+    marks = [rule(r.i_tx, color="#e15759") for r in shown.itertuples()]
+    kinks = alt.Chart(shown).encode(x="i_tx:Q", y="i_ty:Q", tooltip=["name", alt.Tooltip("i_tx:Q", format=".3f")])
+    dots = kinks.mark_point(size=90, color="#e15759", filled=True)
+    labels = kinks.mark_text(align="left", dx=7, dy=10, color="#e15759", fontSize=12).encode(text="name:N")
+    top = rule(i_xy, axis="y", label=f"I(X;Y) = {i_xy:.3f} bits")
+    return alt.layer(curve, *marks, dots, labels, top).properties(height=HEIGHT)

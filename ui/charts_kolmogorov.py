@@ -80,9 +80,24 @@ def dendrogram_chart(segments: pd.DataFrame, leaves: pd.DataFrame) -> alt.Chart:
     )
 
 
+def step_limit_chart(by_limit: pd.DataFrame) -> alt.Chart:
+    """The shortest program found against the step limit: an upper bound on K that can only fall as the limit grows."""
+    rows = by_limit.dropna(subset=["shortest"]).astype({"shortest": int})
+    tip = ["step_limit", "shortest", "program", "steps"]
+    base = alt.Chart(rows).encode(
+        x=alt.X("step_limit:Q", title="step limit (log scale)", scale=alt.Scale(type="log")),
+        y=alt.Y("shortest:Q", title="shortest program found (instructions)", axis=alt.Axis(tickMinStep=1),
+                scale=alt.Scale(zero=False, padding=12)),
+        tooltip=tip,
+    )  # fmt: skip
+    line = base.mark_line(interpolate="step-after", color="#4e79a7") + base.mark_circle(size=70, color="#4e79a7")
+    return (line + base.mark_text(dy=-12, fontSize=11).encode(text="program:N")).properties(height=HEIGHT)
+
+
 def search_chart(per_length: pd.DataFrame) -> alt.LayerChart:
-    """Programs run (left axis) and seconds (right axis) against program length, both on log scales."""
-    tip = ["length", "programs_tried", alt.Tooltip("seconds:Q", format=".4f"), "step_limit", "matches"]
+    """Programs of each length (left axis) and seconds (right axis) against program length, both on log scales."""
+    tip = ["length", "programs", "programs_tried", alt.Tooltip("seconds:Q", format=".4f"), "cap", "step_limit",
+           "matches"]  # fmt: skip
     x = alt.X("length:Q", title="program length (instructions)", axis=alt.Axis(tickMinStep=1))
 
     def series(field: str, title: str, color: str, orient: str) -> alt.Chart:
@@ -92,7 +107,7 @@ def search_chart(per_length: pd.DataFrame) -> alt.LayerChart:
 
     return (
         alt.layer(
-            series("programs_tried", "programs run (log scale)", "#4e79a7", "left"),
+            series("programs", "programs of this length (log scale)", "#4e79a7", "left"),
             series("seconds", "seconds (log scale)", "#e15759", "right"),
         )
         .resolve_scale(y="independent")
@@ -111,4 +126,21 @@ def search_live(records: pd.DataFrame) -> alt.Chart:
             y=alt.Y("programs_tried:Q", title="programs run (log scale)", scale=alt.Scale(type="log")),
         )
         .properties(height=200)
+    )
+
+
+def ctm_chart(estimates: pd.DataFrame) -> alt.Chart:
+    """Bits per string under CTM/BDM and the compressors (with and without their container), log scale."""
+    order = ["CTM", "BDM", "lzma minus header", "bz2 minus header", "lzma", "bz2"]
+    return (
+        alt.Chart(estimates)
+        .mark_bar()
+        .encode(
+            y=alt.Y("name:N", title=None, sort=None),
+            yOffset=alt.YOffset("method:N", sort=order),
+            x=alt.X("bits:Q", title="bits (log scale)", scale=alt.Scale(type="log")),
+            color=alt.Color("method:N", sort=order, legend=alt.Legend(orient="top", title=None)),
+            tooltip=["name", "string", "length", "method", alt.Tooltip("bits:Q", format=".1f")],
+        )
+        .properties(height=HEIGHT + 80)
     )
