@@ -1,0 +1,116 @@
+"""Every training run a page starts by default, in seconds and in calibration units, against a baseline commit.
+
+The runs are the warm-default list (``ui/warm_defaults.py``: each training page's default view) plus the default
+runs behind tabs (``TAB_RUNS`` below). Each is timed ``--repeats`` times (median), with the calibration unit
+(bench/calibration.py) measured in the same process. With ``--baseline REF`` the same runs, by label, are timed on a
+git worktree of REF in a subprocess in the same bench run, and the table shows the speed-up ratio.
+Usage: python bench/bench_training.py [--repeats 3] [--baseline HEAD~1] [--only label-substring ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def tab_runs() -> list[tuple]:
+    """(function, configuration, label) of the default runs a tab starts (built as the pages build them)."""
+    from core import learnability, supermask
+    from core import lottery_ticket_stability as lts
+
+    return [
+        (supermask.prune_at_init, supermask.PruneAtInitConfig(), "lottery_ticket: pruning at init (tab)"),
+        (supermask.supermask_run, supermask.SupermaskRunConfig(n_seeds=3), "lottery_ticket: strong tickets (tab)"),
+        (lts.instability, lts.InstabilityConfig(), "lottery_ticket: instability (tab)"),
+        (learnability.parity_scaling, learnability.ParitySweepConfig(), "learnability: parity sweep (tab)"),
+        (learnability.hidden_progress, learnability.HiddenProgressConfig(), "learnability: hidden progress (tab)"),
+    ]  # fmt: skip
+
+
+def all_runs() -> list[tuple]:
+    """The default views (warm defaults) and, where the checkout has them, the tab runs."""
+    from ui.warm_defaults import default_runs
+
+    runs = list(default_runs())
+    try:
+        runs += tab_runs()
+    except (ImportError, AttributeError):  # an older checkout (the baseline) may not have every tab run
+        pass
+    return runs
+
+
+def measure(repeats: int, only: list[str]) -> dict:
+    """Time every run; return {label: seconds} and the unit (seconds)."""
+    import torch
+
+    from bench.calibration import unit_seconds
+
+    torch.set_num_threads(1)
+    unit = unit_seconds()
+    seconds = {}
+    for fn, config, label in all_runs():
+        if only and not any(o in label for o in only):
+            continue
+        times = []
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            fn(config)
+            times.append(time.perf_counter() - t0)
+        seconds[label] = statistics.median(times)
+    unit = statistics.median([unit, unit_seconds()])
+    return {"unit": unit, "seconds": seconds}
+
+
+def baseline(ref: str, repeats: int, only: list[str]) -> dict | None:
+    """The same measurement on a git worktree of ``ref``, in a subprocess (None when that checkout cannot run it)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        tree = Path(tmp) / "baseline"
+        add = ["git", "worktree", "add", "--detach", str(tree), ref]
+        subprocess.run(add, cwd=ROOT, check=True, capture_output=True)
+        try:
+            (tree / "bench").mkdir(exist_ok=True)
+            for name in ("bench_training.py", "calibration.py"):
+                (tree / "bench" / name).write_text((ROOT / "bench" / name).read_text())
+            if not (tree / "ui" / "warm_defaults.py").exists():
+                return None
+            out = subprocess.run(
+                [sys.executable, "bench/bench_training.py", "--json", "--repeats", str(repeats), "--only", *only],
+                cwd=tree, capture_output=True, text=True, check=True,
+            )  # fmt: skip
+            return json.loads(out.stdout.strip().splitlines()[-1])
+        finally:
+            subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=ROOT, capture_output=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--baseline", default=None, help="a git ref to compare with, e.g. HEAD~1")
+    parser.add_argument("--only", nargs="*", default=[])
+    parser.add_argument("--json", action="store_true", help="print the raw measurement as JSON (used for baselines)")
+    args = parser.parse_args()
+    sys.path.insert(0, str(ROOT))
+    now = measure(args.repeats, args.only)
+    if args.json:
+        print(json.dumps(now))
+        return
+    before = baseline(args.baseline, args.repeats, args.only) if args.baseline else None
+    print(f"1 unit = {now['unit']:.2f} s here (median of two measurements around the runs)\n")
+    print("| run | seconds | units | baseline units | speed-up |\n|---|---|---|---|---|")
+    for label, sec in now["seconds"].items():
+        units = sec / now["unit"]
+        old = before["seconds"].get(label) / before["unit"] if before and label in before["seconds"] else None
+        ratio = f"{old / units:.2f}x" if old else "–"
+        print(f"| {label} | {sec:.1f} | {units:.2f} | {f'{old:.2f}' if old else '–'} | {ratio} |")
+
+
+if __name__ == "__main__":
+    main()
