@@ -52,10 +52,10 @@ def lens_chart(history: pd.DataFrame, metrics: tuple[str, ...], *, title: str, l
 
 
 def live_lens_chart(records: pd.DataFrame) -> alt.Chart:
-    """Test accuracy and NC1 of the records so far (the live view of :func:`core.rest_stop.grokking_lens`)."""
-    cols = [c for c in ("test_acc", "NC1") if c in records]
+    """Train and test accuracy of the records so far (the live view of :func:`core.rest_stop.grokking_lens`)."""
+    cols = [c for c in ("train_acc", "test_acc") if c in records]
     data = records.melt(id_vars=["run", "step"], value_vars=cols, var_name="metric").dropna()
-    return lens_chart(data, tuple(cols), title="test accuracy / NC1 (so far)")
+    return lens_chart(data, tuple(cols), title="accuracy (so far)")
 
 
 def sweep_chart(features: pd.DataFrame, *, n_train: int) -> alt.LayerChart:
