@@ -15,11 +15,11 @@ from ui.charts import HEIGHT, SERIES_COLORS, color_scale, line, rule
 LABELS = {
     "train_acc": "train accuracy",
     "test_acc": "test accuracy",
-    "NC1": "NC1 (hidden layer, training pairs)",
+    "NC1": "NC1",
     "equiangularity": "equiangularity",
     "weight_norm": "weight norm (L2)",
     "description_kbits": "description (kbit, lzma)",
-    "fourier": "Fourier components (90% of embedding)",
+    "fourier": "Fourier frequencies",
 }
 
 
@@ -126,7 +126,7 @@ def residual_chart(table: pd.DataFrame, *, tolerance: float) -> alt.LayerChart:
     shade = alt.Chart(band).mark_rect(opacity=0.12, color=SERIES_COLORS["theory"]).encode(y="lo:Q", y2="hi:Q")
     bars = (
         alt.Chart(table)
-        .mark_line(point=True, color=SERIES_COLORS["test"])
+        .mark_line(point=alt.OverlayMarkDef(color=SERIES_COLORS["test"]), color=SERIES_COLORS["test"])
         .encode(
             x=x, y=alt.Y("log_residual:Q", title="ln(measured / power law)"), tooltip=["n_features", "log_residual"]
         )

@@ -73,6 +73,7 @@ def lens_notice(s: LensSummary, c: LensSummary) -> str:
     st, en, half = s.start, s.end, s.halfway
     gen = f"test ≥ 95% at step {s.generalised_step}" if s.generalised_step else "never reached 95% test accuracy"
     nc_step, nc_low = s.lowest["NC1"]
+    ratio = st["NC1"] / en["NC1"]
     kb = f"{st['description_kbits']:.0f} → {en['description_kbits']:.0f} kbit"
     bits = (
         f"the description shrank {kb}, half-way by step {half['description_kbits']}"
@@ -88,7 +89,9 @@ def lens_notice(s: LensSummary, c: LensSummary) -> str:
         f"{st['weight_norm']:.1f} → {en['weight_norm']:.1f}. Without weight decay: test accuracy "
         f"{c.end['test_acc']:.0%} at the end, NC1 {c.start['NC1']:.2f} → {c.end['NC1']:.2f}, description "
         f"{c.start['description_kbits']:.0f} → {c.end['description_kbits']:.0f} kbit, weight norm "
-        f"{c.start['weight_norm']:.1f} → {c.end['weight_norm']:.1f}."
+        f"{c.start['weight_norm']:.1f} → {c.end['weight_norm']:.1f}. So in this run generalisation came "
+        f"{'with' if half['description_kbits'] else 'without'} a shorter description at this precision, and NC1 "
+        f"ended {max(ratio, 1 / ratio):.1f}× {'below' if ratio > 1 else 'above'} its value at memorisation."
     )
 
 
