@@ -82,7 +82,8 @@ if tabs[1].open:
             steps=net_steps,
             seed=seed,
         )
-        res = live_run(rs.overparam_run, ocfg, label="Sweeping features, training networks", key="rs_over")
+        label = "Sweeping features, training networks"
+        res = live_run(rs.overparam_run, ocfg, label=label, key="rs_over", live_chart=rc.live_networks_chart)
         if res is not None:
             show_chart(rc.sweep_chart(res.features, n_train=n), res.features, name="min-norm sweep")
             show_chart(rc.networks_chart(res.networks), res.networks, name="networks by width")

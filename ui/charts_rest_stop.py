@@ -101,6 +101,14 @@ def networks_chart(networks: pd.DataFrame) -> alt.Chart:
     )
 
 
+def live_networks_chart(records: pd.DataFrame) -> alt.Chart:
+    """The networks finished so far in :func:`core.rest_stop.overparam_run` (its per-width records)."""
+    cols = ["train_error", "test_error", "NC1"]
+    done = records.dropna(subset=["test_error"]) if "test_error" in records else records.iloc[:0]
+    long = done.reindex(columns=["width", "n_params", *cols]).melt(id_vars=["width", "n_params"], var_name="metric")
+    return networks_chart(long)
+
+
 def reading_chart(table: pd.DataFrame, *, n_train: int) -> alt.LayerChart:
     """The measured test error (points: filled where fitted) and the power law, against p (log-log)."""
     log = alt.Scale(type="log")

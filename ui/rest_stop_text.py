@@ -103,7 +103,8 @@ def overparam_notice(res: OverparamResult, *, n_train: int) -> str:
     under = f[f.index < n_train]
     nc = nets.NC1.dropna()
     nc_text = (
-        f"NC1 of the last hidden layer is largest at width {nc.idxmax()} ({nc.max():.2f}) and {nc.iloc[-1]:.2f} at "
+        f"NC1 of the last hidden layer (defined from width C − 1 = 9 on) is largest at width {nc.idxmax()} "
+        f"({nc.max():.2f}) and {nc.iloc[-1]:.2f} at "
         f"width {nc.index[-1]}"
         if len(nc)
         else "NC1 is undefined at these widths"
