@@ -8,6 +8,7 @@ LENS = {"rs_mod": "11", "rs_frac": "0.7", "rs_steps": "100"}
 OVER = {"rs_part": "Why overparameterised models generalise", "rs_n": "20", "rs_trials": "1", "rs_widest": "16"}
 OVER |= {"rs_netsteps": "100"}
 READ = {"rs_part": "One curve read twice", "rs_n": "20", "rs_trials": "1"}
+# timeout=180: the first render trains two tiny grokking runs; on a crowded 2-core machine that took ~60 s
 
 
 def _charts(at):
@@ -19,7 +20,7 @@ def _notices(at) -> list[str]:
 
 
 def test_grokking_lens_tiny_run_quotes_both_runs():
-    at = open_page("rest_stop", LENS)
+    at = open_page("rest_stop", LENS, timeout=180)
     assert_clean(at)
     assert len(_charts(at)) == 4
     (note,) = _notices(at)
@@ -28,7 +29,7 @@ def test_grokking_lens_tiny_run_quotes_both_runs():
 
 
 def test_overparameterisation_part_quotes_the_peak_and_the_networks():
-    at = open_page("rest_stop", OVER)
+    at = open_page("rest_stop", OVER, timeout=180)
     assert_clean(at)
     assert len(_charts(at)) == 2
     (note,) = _notices(at)
@@ -37,7 +38,7 @@ def test_overparameterisation_part_quotes_the_peak_and_the_networks():
 
 
 def test_one_control_change_reruns_the_power_law_reading():
-    at = open_page("rest_stop", READ)
+    at = open_page("rest_stop", READ, timeout=180)
     assert_clean(at)
     assert len(_charts(at)) == 2
     assert any("α =" in t and "resamples excluded" in t for t in _notices(at))
@@ -49,7 +50,7 @@ def test_one_control_change_reruns_the_power_law_reading():
 
 
 def test_the_map_lists_computed_and_described_links():
-    at = open_page("rest_stop", {"rs_part": "The map"})
+    at = open_page("rest_stop", {"rs_part": "The map"}, timeout=180)
     assert_clean(at)
     assert len(_charts(at)) == 1
     links = [m.value for m in at.markdown if "computed on this page" in m.value]
@@ -58,7 +59,7 @@ def test_the_map_lists_computed_and_described_links():
 
 def test_deep_link_sets_the_controls():
     params = {**LENS, "rs_wd": "2.0", "rs_prec": "0.1", "rs_seed": "3", "rs_n": "40", "rs_lo": "0.3", "rs_hi": "5.0"}
-    at = open_page("rest_stop", params)
+    at = open_page("rest_stop", params, timeout=180)
     assert_clean(at)
     assert widget(at, "rs_mod").value == 11
     assert widget(at, "rs_frac").value == 0.7
