@@ -32,7 +32,7 @@ from core.grokking import GrokkingConfig, generalisation_step, log_steps, memori
 from core.training import Callback, make_mlp, seeded_generator
 
 LENS_METRICS = ("train_acc", "test_acc", "NC1", "equiangularity", "weight_norm", "description_kbits", "fourier")
-DESCRIBED_STEPS = 40  # grokking_lens compresses the weights at ~40 of its logged steps (half log-, half evenly spaced)
+DESCRIBED_STEPS = 40  # grokking_lens compresses the weights at ~40 of its logged steps (every k-th, and the last)
 _LZMA = [{"id": lzma.FILTER_LZMA2, "preset": 1}]  # raw stream, no container header: every byte is the weights'
 
 
@@ -170,7 +170,8 @@ def grokking_lens(config: LensConfig = LensConfig(), *, callback: Callback = Non
     runs = _lens_configs(config)
     frames = []
 
-    described = set(log_steps(config.steps, n_log=DESCRIBED_STEPS // 2, n_linear=DESCRIBED_STEPS // 2).tolist())
+    logged = log_steps(config.steps)  # the steps train_grokking logs (and probes)
+    described = {*logged[:: -(-len(logged) // DESCRIBED_STEPS)].tolist(), int(logged[-1])}  # ~40, always the last
 
     def probe(step: int, model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> dict:
         if len(np.unique(y.cpu().numpy())) < config.modulus:
