@@ -32,7 +32,7 @@ from core.grokking import GrokkingConfig, generalisation_step, log_steps, memori
 from core.training import Callback, make_mlp, seeded_generator
 
 LENS_METRICS = ("train_acc", "test_acc", "NC1", "equiangularity", "weight_norm", "description_kbits", "fourier")
-DESCRIBED_STEPS = 40  # grokking_lens compresses the weights at ~40 of its logged steps (every k-th, and the last)
+MEASURED_STEPS = 40  # grokking_lens measures NC and description at ~40 of its logged steps (every k-th, and the last)
 _LZMA = [{"id": lzma.FILTER_LZMA2, "preset": 1}]  # raw stream, no container header: every byte is the weights'
 
 
@@ -103,15 +103,12 @@ def hidden_features(model: nn.Module, pairs: torch.Tensor) -> np.ndarray:
         return model.mlp[:2](model.embed(pairs).flatten(1)).cpu().numpy()  # (n, 2E) -> (n, H)
 
 
-def measure_network(
-    model: nn.Module, pairs: torch.Tensor, answers: torch.Tensor, *, precision: float, describe: bool = True
-) -> dict:
+def measure_network(model: nn.Module, pairs: torch.Tensor, answers: torch.Tensor, *, precision: float) -> dict:
     """NC1 and equiangularity of the hidden features on ``pairs`` and the description length of the network.
 
     Returns a dict with ``NC1``, ``equiangularity`` (:func:`core.collapse.collapse_metrics`; NaN when some answer's
     features coincide with the mean), ``description_kbits`` (:func:`description_bits` / 1000) and ``fourier``
-    (:func:`fourier_components` of the embedding at 90%); the last two are NaN when ``describe`` is False (lzma is
-    the slow part).
+    (:func:`fourier_components` of the embedding at 90%).
     """
     out = {"NC1": np.nan, "equiangularity": np.nan}
     try:
@@ -119,8 +116,6 @@ def measure_network(
         out = {"NC1": m.nc1, "equiangularity": m.equiangularity}
     except ValueError:  # e.g. all hidden units dead: the class means coincide, NC1 is undefined
         pass
-    if not describe:
-        return {**out, "description_kbits": np.nan, "fourier": np.nan}
     out["description_kbits"] = description_bits(list(model.parameters()), precision=precision) / 1000
     out["fourier"] = float(fourier_components(model.embed.weight))
     return out
@@ -164,19 +159,19 @@ def grokking_lens(config: LensConfig = LensConfig(), *, callback: Callback = Non
     DataFrame
         Long format: ``run``, ``step``, ``metric`` (one of :data:`LENS_METRICS`: accuracies as fractions, NC metrics
         dimensionless, ``weight_norm`` the L2 norm of all parameters, ``description_kbits`` in kilobits,
-        ``fourier`` a count), ``value``. NC metrics are on the hidden features of the training pairs, at every
-        logged step; the description measures at about :data:`DESCRIBED_STEPS` of them (no rows elsewhere).
+        ``fourier`` a count), ``value``. Accuracies and the weight norm at every logged step; NC metrics (on the
+        hidden features of the training pairs) and the description measures at about :data:`MEASURED_STEPS` of them.
     """
     runs = _lens_configs(config)
     frames = []
 
     logged = log_steps(config.steps)  # the steps train_grokking logs (and probes)
-    described = {*logged[:: -(-len(logged) // DESCRIBED_STEPS)].tolist(), int(logged[-1])}  # ~40, always the last
+    measured = {*logged[:: -(-len(logged) // MEASURED_STEPS)].tolist(), int(logged[-1])}  # ~40, always the last
 
     def probe(step: int, model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> dict:
         if len(np.unique(y.cpu().numpy())) < config.modulus:
             raise ValueError("`train_fraction` must leave every answer among the training pairs; raise it.")
-        return measure_network(model, x, y, precision=config.precision, describe=step in described)
+        return measure_network(model, x, y, precision=config.precision) if step in measured else {}
 
     for i, (name, gcfg) in enumerate(runs):
 
