@@ -14,6 +14,7 @@ interpretability*, ICLR 2023.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,6 +27,7 @@ from core.training import Callback, init_default_, make_mlp, resolve_device, see
 
 OPERATIONS = ("add", "subtract", "multiply", "divide")
 SYMBOLS = {"add": "+", "subtract": "−", "multiply": "×", "divide": "÷"}
+Probe = Callable[[int, nn.Module, torch.Tensor, torch.Tensor], dict] | None
 MEMORISED = 0.99  # train accuracy that counts as memorised
 GENERALISED = 0.95  # test accuracy that counts as generalised
 
@@ -129,7 +131,9 @@ def log_steps(steps: int, *, n_log: int = 60, n_linear: int = 100) -> np.ndarray
     return np.unique(np.rint(grid).astype(int))
 
 
-def train_grokking(config: GrokkingConfig = GrokkingConfig(), *, callback: Callback = None) -> pd.DataFrame:
+def train_grokking(
+    config: GrokkingConfig = GrokkingConfig(), *, callback: Callback = None, probe: Probe = None
+) -> pd.DataFrame:
     r"""Train the pair MLP full batch with AdamW and log train/test loss and accuracy and the weight norm.
 
     The loss is the cross-entropy of the answer; AdamW applies decoupled weight decay
@@ -142,6 +146,10 @@ def train_grokking(config: GrokkingConfig = GrokkingConfig(), *, callback: Callb
         Task, model, optimiser and budget.
     callback : callable, optional
         Called at every logged step with the logged record plus ``"progress"`` (fraction of ``steps`` done).
+    probe : callable, optional
+        ``probe(step, model, x_train, y_train) -> dict`` is called at every logged step, in no-grad mode, with the
+        step, the network, the training pairs (int64, shape (n, 2)) and their answers (shape (n,)); its entries
+        become extra columns of the record (and of the callback's record). Use it to measure the model as it trains.
 
     Returns
     -------
@@ -149,7 +157,7 @@ def train_grokking(config: GrokkingConfig = GrokkingConfig(), *, callback: Callb
         One row per logged step (log-spaced early, then evenly spaced; see :func:`log_steps`): ``step``,
         ``train_loss``, ``test_loss`` (nats), ``train_acc``, ``test_acc`` (fractions), ``weight_norm`` (L2 norm of
         all parameters). Training stops early, after the logged step where test accuracy has stayed >= 99% for
-        ``config.patience`` steps (``patience = 0`` never stops early).
+        ``config.patience`` steps (``patience = 0`` never stops early). With a ``probe``, also its columns.
     """
     cfg = _validate(config)
     device = resolve_device(cfg.device)
@@ -173,6 +181,9 @@ def train_grokking(config: GrokkingConfig = GrokkingConfig(), *, callback: Callb
         if step not in logged:
             continue
         record = {"step": step, **_measure(model, x_tr, y_tr, x_te, y_te)}
+        if probe is not None:
+            with torch.no_grad():
+                record.update(probe(step, model, x_tr, y_tr))
         records.append(record)
         if callback is not None:
             callback({**record, "progress": step / cfg.steps})

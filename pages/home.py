@@ -40,5 +40,9 @@ st.markdown(
   show that training finds far simpler structure than the parameter count suggests.
 - **Scale and surprises**: power laws make loss predictable from size and data, while double descent,
   grokking and emergence show where the classical picture of over-fitting breaks.
+- **The rest stop** computes some of these links from runs (grokking seen through collapse and description
+  length, why overparameterised fits generalise, a scaling law and double descent on one curve) and draws the
+  chapter's map, saying which links are measured and which are conjectures.
 """
 )
+st.page_link("pages/rest_stop.py", label="The closing map and the computed links", icon=":material/hub:")

@@ -112,6 +112,14 @@ TOPICS: tuple[PageInfo, ...] = (
         "Scale and surprises",
         "Double descent at p = n, grokking long after memorising, and emergence as a metric effect.",
     ),
+    PageInfo(
+        "pages/rest_stop.py",
+        "Rest stop",
+        ":material/hub:",
+        "Rest stop",
+        "The chapter's links, computed: grokking seen through collapse and description length, and one curve read "
+        "as both a scaling law and double descent.",
+    ),
 )
 
 
