@@ -332,7 +332,8 @@ class AccountingResult:
     """Result of :func:`compute_accounting`."""
 
     frontiers: pd.DataFrame  # budget ("all FLOPs" | "Kaplan FLOPs"), n_nonemb, n_total, tokens, flops_total,
-    # flops_kaplan, flops (the compute held fixed on that frontier)
+    # flops_kaplan, flops (the compute held fixed on that frontier), slope_total and slope_nonemb (pointwise
+    # d log N / d log flops along the grid, central differences)
     exponents: pd.DataFrame  # budget, params ("total" | "non-embedding"), exponent (local slope over flops_range)
 
 
@@ -394,6 +395,9 @@ def compute_accounting(
                 }
             )
         )
+        held = np.log(frames[-1]["flops"].to_numpy())
+        frames[-1]["slope_total"] = np.gradient(np.log(n_total), held)
+        frames[-1]["slope_nonemb"] = np.gradient(np.log(n), held)
     frontiers = pd.concat(frames, ignore_index=True)
     rows = []
     for budget, sub in frontiers.groupby("budget", sort=False):

@@ -223,6 +223,10 @@ def test_local_exponents_agree_with_a_finite_difference() -> None:
             by_hand = (np.log(hi[k]) - np.log(lo[k])) / (2 * h)
             got = res.exponents.set_index(["budget", "params"]).loc[(budget, params), "exponent"]
             assert got == pytest.approx(by_hand, abs=2e-3)
+            sub = res.frontiers[res.frontiers["budget"] == budget]
+            at = np.argmin(np.abs(np.log(sub["flops"].to_numpy() / c0)))
+            col = "slope_nonemb" if params == "non-embedding" else "slope_total"
+            assert sub[col].iloc[at] == pytest.approx(by_hand, abs=5e-3)  # the pointwise slope at c0
     ex = compute_accounting(EPOCH_2024, np.geomspace(1e2, 1e13, 400)).exponents.set_index(["budget", "params"])
     assert ex.loc[("all FLOPs", "total"), "exponent"] == pytest.approx(EPOCH_2024.a, abs=1e-9)
     assert ex.loc[("Kaplan FLOPs", "non-embedding"), "exponent"] > EPOCH_2024.a + 0.2  # Pearce & Song's steepening

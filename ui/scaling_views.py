@@ -141,6 +141,16 @@ def accounting(sizes: np.ndarray) -> None:
         ex = res.exponents.set_index(["budget", "params"])["exponent"]
         table[f"{name}: local exponent"] = [f"{ex.loc[k]:.3f}" for k in keys]
     st.dataframe(table, width="stretch", hide_index=True)
+    long = results["Epoch 2024"].frontiers.melt(
+        id_vars=["budget", "flops"], value_vars=["slope_total", "slope_nonemb"], var_name="params", value_name="slope"
+    )
+    long["convention"] = [
+        ACCOUNTING_ROWS[(b, "total" if p == "slope_total" else "non-embedding")].split(" (")[0]
+        for b, p in zip(long["budget"], long["params"], strict=True)
+    ]
+    long = long[(long.flops >= 1e11) & (long.flops <= 1e26)][["convention", "flops", "slope"]]
+    chart = charts.accounting(long, dec.KAPLAN_RANGE, sc.PRESETS["Epoch 2024"].a)
+    show_chart(chart, long, name="compute accounting", caption="Epoch 2024's law; dashed: its own a.")
     ex = results["Epoch 2024"].exponents.set_index(["budget", "params"])["exponent"]
     own, head, params, both = (ex.loc[k] for k in keys)
     source = (
