@@ -317,3 +317,91 @@ def local_exponent(frame: pd.DataFrame, flops_range: tuple[float, float] = KAPLA
     if len(sel) < 2:
         raise ValueError("Fewer than 2 frontier points inside `flops_range`; widen `n_nonemb` or the range.")
     return float(np.polyfit(np.log(sel["flops_nonemb"]), np.log(sel["n_nonemb"]), 1)[0])
+
+
+def _log_slope(x: np.ndarray, y: np.ndarray, x_range: tuple[float, float]) -> float:
+    """Least-squares slope of log y against log x over the points with x inside ``x_range``."""
+    sel = (x >= x_range[0]) & (x <= x_range[1])
+    if sel.sum() < 2:
+        raise ValueError("Fewer than 2 frontier points inside `flops_range`; widen `n_nonemb` or the range.")
+    return float(np.polyfit(np.log(x[sel]), np.log(y[sel]), 1)[0])
+
+
+@dataclass(frozen=True)
+class AccountingResult:
+    """Result of :func:`compute_accounting`."""
+
+    frontiers: pd.DataFrame  # budget ("all FLOPs" | "Kaplan FLOPs"), n_nonemb, n_total, tokens, flops_total,
+    # flops_kaplan, flops (the compute held fixed on that frontier), slope_total and slope_nonemb (pointwise
+    # d log N / d log flops along the grid, central differences)
+    exponents: pd.DataFrame  # budget, params ("total" | "non-embedding"), exponent (local slope over flops_range)
+
+
+def compute_accounting(
+    law: ScalingLaw,
+    n_nonemb: np.ndarray,
+    *,
+    gamma: float = GAMMA_EMBEDDING,
+    flops_range: tuple[float, float] = KAPLAN_RANGE,
+) -> AccountingResult:
+    r"""Compute-optimal frontiers of a total-parameter law under both compute accountings, and their local exponents.
+
+    A model with :math:`N` non-embedding parameters at a fixed shape (width :math:`d = (r N / 12)^{1/3}` for aspect
+    ratio :math:`r = d / n_{layer}`) has a head (unembedding, tied to the embedding) of :math:`N_{head} = V d =
+    \gamma N^{1/3}` parameters, :math:`\gamma = V (r/12)^{1/3}`, so :math:`N_T = N + \gamma N^{1/3}`. The law is
+    read in total parameters, :math:`L(N_T, D)`. Two budgets are held fixed:
+
+    * all FLOPs, :math:`C = 6 N_T D` (Chinchilla): the law's own frontier, :math:`N_T = G (C/6)^a`;
+    * Kaplan's FLOPs, :math:`C_K = 6 N D = C - 6 N_{head} D` (the head's compute not counted, as Porian et al. 2024
+      identify in Kaplan et al. 2020): the optimum of :math:`L` at fixed :math:`C_K` (Pearce & Song 2024, see
+      :func:`non_embedding_frontier`).
+
+    On each frontier the local exponent :math:`d \log N_{opt} / d \log C` (least-squares slope over
+    ``flops_range``, in the compute held fixed) is reported for both parameter counts, separating the compute
+    accounting from the parameter counting. With ``gamma = 0`` all four equal the law's ``a``.
+
+    Returns
+    -------
+    AccountingResult
+        ``frontiers`` (long format, one row per budget and model) and ``exponents`` (4 rows).
+    """
+    law = _check_law(law)
+    if not min(law.alpha, law.beta, law.A, law.B) > 0:
+        raise ValueError("The law has no compute optimum: alpha, beta, A and B must all be > 0; pick another law.")
+    n = np.asarray(n_nonemb, dtype=float)
+    if n.ndim != 1 or n.size < 2 or not np.all(np.isfinite(n)) or np.any(n <= 0):
+        raise ValueError("`n_nonemb` must be a 1-D array of at least 2 finite sizes > 0.")
+    gamma = check_real(gamma, "gamma", low=0.0)
+    lo, hi = (check_positive(v, "flops_range") for v in flops_range)
+    if not lo < hi:
+        raise ValueError("`flops_range` must be (low, high) with low < high.")
+    n_total = n + gamma * n ** (1 / 3)
+    g = (law.alpha * law.A / (law.beta * law.B)) ** (1 / (law.alpha + law.beta))
+    tokens_all = (n_total / g) ** (1 / law.a) / n_total  # C = 6 (N_T / G)^(1/a), D = C / (6 N_T)
+    kaplan = non_embedding_frontier(law, n, gamma=gamma)
+    frames = []
+    for budget, tokens in (("all FLOPs", tokens_all), ("Kaplan FLOPs", kaplan["tokens"].to_numpy())):
+        flops_total, flops_kaplan = 6 * n_total * tokens, 6 * n * tokens
+        frames.append(
+            pd.DataFrame(
+                {
+                    "budget": budget,
+                    "n_nonemb": n,
+                    "n_total": n_total,
+                    "tokens": tokens,
+                    "flops_total": flops_total,
+                    "flops_kaplan": flops_kaplan,
+                    "flops": flops_total if budget == "all FLOPs" else flops_kaplan,
+                }
+            )
+        )
+        held = np.log(frames[-1]["flops"].to_numpy())
+        frames[-1]["slope_total"] = np.gradient(np.log(n_total), held)
+        frames[-1]["slope_nonemb"] = np.gradient(np.log(n), held)
+    frontiers = pd.concat(frames, ignore_index=True)
+    rows = []
+    for budget, sub in frontiers.groupby("budget", sort=False):
+        for params, col in (("total", "n_total"), ("non-embedding", "n_nonemb")):
+            slope = _log_slope(sub["flops"].to_numpy(), sub[col].to_numpy(), (lo, hi))
+            rows.append({"budget": budget, "params": params, "exponent": slope})
+    return AccountingResult(frontiers=frontiers, exponents=pd.DataFrame(rows))

@@ -51,6 +51,16 @@ def test_budget_calculator_quotes_the_papers_allocations() -> None:
     assert "Epoch AI" in text and "non-embedding" in text
     slope = float(re.search(r"local slope of ([\d.]+) over Kaplan's compute range", text).group(1))
     assert 0.66 < slope < 0.80  # counted Kaplan's way, Chinchilla-type laws look like Kaplan's 0.73
+    # compute accounting (Porian et al. 2024): the head's FLOPs counted or left out, beside the parameter count
+    m = re.search(r"leaving it out alone (\w+(?: \w+)?) the exponent \(([\d.]+) → ([\d.]+)\)", text)
+    own, head = float(m.group(2)), float(m.group(3))
+    assert abs(own - 0.513) < 0.005  # Epoch's own beta / (alpha + beta) with everything counted
+    assert m.group(1) == ("steepens" if head > own + 0.01 else "flattens" if head < own - 0.01 else "barely moves")
+    params, both = map(float, re.search(r"alone gives (\d\.\d+), both together (\d\.\d+)", text).groups())
+    assert params > own + 0.2 and both == pytest.approx(slope, abs=0.006)  # same frontier as the slope above
+    assert "could not be verified" in text
+    acc = next(df.value for df in at.dataframe if "Epoch 2024: local exponent" in df.value.columns)
+    assert len(acc) == 4 and float(acc["Epoch 2024: local exponent"].iloc[0]) == pytest.approx(own, abs=0.001)
 
 
 def test_approach_2_and_decisions_render_with_computed_numbers() -> None:

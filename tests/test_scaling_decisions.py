@@ -14,6 +14,7 @@ from core.scaling_decisions import (
     GAMMA_EMBEDDING,
     R_STAR_D,
     cheapest_for_loss,
+    compute_accounting,
     effective_data,
     inference_aware,
     inference_sweep,
@@ -170,3 +171,76 @@ def test_counting_non_embedding_parameters_at_small_scale_steepens_the_frontier(
     assert small > EPOCH_2024.a + 0.2 and abs(small - 0.73) < 0.07  # near Kaplan's 0.73 (Pearce & Song 2024)
     with pytest.raises(ValueError, match="Fewer than 2 frontier points"):
         local_exponent(frame, (1.0, 2.0))
+
+
+def test_compute_accounting_reduces_to_the_law_without_a_head() -> None:
+    n = np.geomspace(1e5, 1e11, 60)
+    res = compute_accounting(CHINCHILLA, n, gamma=0.0, flops_range=(1e15, 1e25))
+    assert set(res.frontiers["budget"]) == {"all FLOPs", "Kaplan FLOPs"}
+    for _budget, sub in res.frontiers.groupby("budget"):
+        n_opt, d_opt = CHINCHILLA.compute_optimal(sub["flops"].to_numpy())
+        assert n_opt == pytest.approx(n, rel=1e-9) and d_opt == pytest.approx(sub["tokens"].to_numpy(), rel=1e-9)
+        assert sub["flops_total"].to_numpy() == pytest.approx(sub["flops_kaplan"].to_numpy(), rel=1e-12)
+    assert res.exponents["exponent"].to_numpy() == pytest.approx(CHINCHILLA.a, abs=1e-9)
+
+
+def test_compute_accounting_frontiers_are_the_brute_force_optima() -> None:
+    res = compute_accounting(EPOCH_2024, np.array([3e6, 3e7]))
+    for budget, sub in res.frontiers.groupby("budget"):
+        row = sub.iloc[0]
+        c = float(row["flops"])
+        assert row["flops_total"] - row["flops_kaplan"] == pytest.approx(
+            6 * GAMMA_EMBEDDING * 3e6 ** (1 / 3) * row["tokens"], rel=1e-9
+        )  # the head's compute 6 N_head D is the only difference
+
+        def loss(log_n: float, c: float = c, budget: str = budget) -> float:
+            m = np.exp(log_n)
+            total = m + GAMMA_EMBEDDING * m ** (1 / 3)
+            return EPOCH_2024.loss(total, c / (6 * (total if budget == "all FLOPs" else m)))
+
+        best = minimize_scalar(loss, bounds=(np.log(1e4), np.log(1e9)), method="bounded", options={"xatol": 1e-10})
+        assert np.exp(best.x) == pytest.approx(3e6, rel=1e-4)
+
+
+def _brute_n_opt(c: float, budget: str) -> tuple[float, float]:
+    """(non-embedding, total) optimal size at compute c, by a bounded 1-D search independent of the closed forms."""
+
+    def loss(log_n: float) -> float:
+        m = np.exp(log_n)
+        total = m + GAMMA_EMBEDDING * m ** (1 / 3)
+        return EPOCH_2024.loss(total, c / (6 * (total if budget == "all FLOPs" else m)))
+
+    m = np.exp(minimize_scalar(loss, bounds=(np.log(1e2), np.log(1e12)), method="bounded", options={"xatol": 1e-12}).x)
+    return m, m + GAMMA_EMBEDDING * m ** (1 / 3)
+
+
+def test_local_exponents_agree_with_a_finite_difference() -> None:
+    c0, h = 1e17, 0.05
+    res = compute_accounting(EPOCH_2024, np.geomspace(1e2, 1e13, 4000), flops_range=(c0 * np.exp(-h), c0 * np.exp(h)))
+    for budget in ("all FLOPs", "Kaplan FLOPs"):
+        lo, hi = _brute_n_opt(c0 * np.exp(-h), budget), _brute_n_opt(c0 * np.exp(h), budget)
+        for k, params in enumerate(("non-embedding", "total")):
+            by_hand = (np.log(hi[k]) - np.log(lo[k])) / (2 * h)
+            got = res.exponents.set_index(["budget", "params"]).loc[(budget, params), "exponent"]
+            assert got == pytest.approx(by_hand, abs=2e-3)
+            sub = res.frontiers[res.frontiers["budget"] == budget]
+            at = np.argmin(np.abs(np.log(sub["flops"].to_numpy() / c0)))
+            col = "slope_nonemb" if params == "non-embedding" else "slope_total"
+            assert sub[col].iloc[at] == pytest.approx(by_hand, abs=5e-3)  # the pointwise slope at c0
+    ex = compute_accounting(EPOCH_2024, np.geomspace(1e2, 1e13, 400)).exponents.set_index(["budget", "params"])
+    assert ex.loc[("all FLOPs", "total"), "exponent"] == pytest.approx(EPOCH_2024.a, abs=1e-9)
+    assert ex.loc[("Kaplan FLOPs", "non-embedding"), "exponent"] > EPOCH_2024.a + 0.2  # Pearce & Song's steepening
+
+
+def test_compute_accounting_bad_input() -> None:
+    n = np.geomspace(1e5, 1e9, 10)
+    with pytest.raises(ValueError, match="at least 2 finite sizes > 0"):
+        compute_accounting(EPOCH_2024, np.array([1e6, -1.0]))
+    with pytest.raises(ValueError, match="gamma"):
+        compute_accounting(EPOCH_2024, n, gamma=-1.0)
+    with pytest.raises(ValueError, match="low < high"):
+        compute_accounting(EPOCH_2024, n, flops_range=(1e20, 1e15))
+    with pytest.raises(ValueError, match="Fewer than 2 frontier points"):
+        compute_accounting(EPOCH_2024, n, flops_range=(1.0, 2.0))
+    with pytest.raises(ValueError, match="no compute optimum"):
+        compute_accounting(ScalingLaw(E=1.0, A=1.0, B=1.0, alpha=0.0, beta=0.3), n)  # no optimum

@@ -284,3 +284,27 @@ def reconcile(data: pd.DataFrame, kaplan_range: tuple[float, float]) -> alt.Laye
         .encode(x="lo:Q", x2="hi:Q")
     )
     return alt.layer(band, lines).properties(height=charts.HEIGHT, title="Kaplan vs Chinchilla, counted Kaplan's way")
+
+
+def accounting(data: pd.DataFrame, kaplan_range: tuple[float, float], law_a: float) -> alt.LayerChart:
+    """Local exponent d log N_opt / d log C along each accounting's frontier, Kaplan's range shaded, the law's a."""
+    x = alt.X(
+        "flops:Q",
+        title="compute held fixed C (FLOPs, counted as in the legend)",
+        scale=alt.Scale(type="log"),
+        axis=alt.Axis(labelExpr=POW10_LABELS, values=[10.0**k for k in range(0, 31)]),
+    )
+    y = alt.Y("slope:Q", title="local exponent of N_opt in C")
+    color = alt.Color("convention:N", title="counted as", legend=alt.Legend(orient="top", columns=2))
+    lines = (
+        alt.Chart(data)
+        .mark_line()
+        .encode(x=x, y=y, color=color, tooltip=["convention", alt.Tooltip("slope:Q", format=".3f")])
+    )
+    band = (
+        alt.Chart(pd.DataFrame({"lo": [kaplan_range[0]], "hi": [kaplan_range[1]]}))
+        .mark_rect(opacity=0.1, color="#e15759")
+        .encode(x="lo:Q", x2="hi:Q")
+    )
+    rule = alt.Chart(pd.DataFrame({"a": [law_a]})).mark_rule(strokeDash=[4, 4], color="gray").encode(y="a:Q")
+    return alt.layer(band, rule, lines).properties(height=charts.HEIGHT, title="Where each accounting's exponent sits")
