@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -97,12 +98,24 @@ def test_mup_optimum_stays_while_sp_optimum_moves_under_gd() -> None:
     assert mu_best[32] == mu_best[512]
 
 
+def test_under_adam_too_the_mup_optimum_stays_while_sp_optimum_moves() -> None:
+    # Adam, 40 steps (DEFAULT_STEPS), every other octave: measured SP optimum 2^-5 -> 2^-7, muP 2^-1 at both widths.
+    kw = {"widths": (128, 512), "optimizer": "adam"}
+    sp = lr_transfer(TransferConfig(parametrization="sp", **kw))
+    mu = lr_transfer(TransferConfig(parametrization="mup", **kw))
+    assert (sp["optimizer"] == "adam").all()
+    sp_best = sp[sp["best"]].set_index("width")["lr"]
+    mu_best = mu[mu["best"]].set_index("width")["lr"]
+    assert math.log2(sp_best[128] / sp_best[512]) >= 1
+    assert mu_best[128] == mu_best[512]
+
+
 def test_default_grids_are_every_other_octave_of_the_fine_ones() -> None:
     for name in ("sp", "ntk", "mup"):
         for opt in ("sgd", "adam"):
             fine, coarse = transfer_lrs(name, opt, fine=True), transfer_lrs(name, opt)
             assert set(coarse) <= set(fine) and len(coarse) == len(fine) // 2
-            assert all(b / a == pytest.approx(2.0) for a, b in zip(fine, fine[1:]))
+            assert all(b / a == pytest.approx(2.0) for a, b in itertools.pairwise(fine))
 
 
 @pytest.mark.parametrize(
