@@ -2,7 +2,8 @@
 
 In the terminal phase of training the penultimate features of each class shrink to their class mean (NC1), the
 centred class means become equinormed and equiangular, a simplex equiangular tight frame (NC2), the classifier
-rows line up with the means (NC3) and the network classifies by the nearest class mean (NC4).
+rows line up with the means (NC3) and the network classifies by the nearest class mean (NC4). The class-distance
+normalised variance (CDNV, Galanti, Gyorgy & Hutter 2022) is a per-pair version of NC1 that needs no pseudo-inverse.
 Reference: V. Papyan, X. Y. Han, D. L. Donoho, "Prevalence of neural collapse during the terminal phase of deep
 learning training", PNAS 117 (2020); the unconstrained-features model: Z. Zhu et al., "A geometric analysis of
 neural collapse with unconstrained features", NeurIPS 2021.

@@ -3,8 +3,8 @@
 Tensor Programs V (Yang et al. 2022) turns the muP limit into a recipe: with the Table 8 scalings (see
 :mod:`core.feature_learning` for the table), activations keep their size as the width grows (checked by the "coord
 check" of the microsoft/mup package) and the best learning rate found on a narrow proxy is also the best on a wide
-model (muTransfer). Under the standard parametrization (SP) activations blow up with width and the optimal
-learning rate shrinks like 1/width.
+model (muTransfer), with SGD (Table 8's SGD column) and with Adam (its Adam column). Under the standard
+parametrization (SP) activations blow up with width and the optimal learning rate shrinks like 1/width.
 
 References: Yang et al. (2022) Tensor Programs V: Tuning large neural networks via zero-shot hyperparameter
 transfer, Figure 1, Section 8 and Table 8; microsoft/mup ``coord_check.py``.
