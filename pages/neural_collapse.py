@@ -23,7 +23,7 @@ PRESETS = {
 with st.sidebar:
     st.subheader("Network on digits")
     controls.preset("Preset", PRESETS, key="nc_preset", help="The working recipe, and variants that collapse less.")
-    epochs = controls.select_slider("Epochs", [5, 10, 25, 50, 100, 200, 300, 500], ct.EPOCHS, key="nc_epochs")
+    epochs = controls.select_slider("Epochs", [5, 10, 25, 50, 100, 160, 200, 300, 500], ct.EPOCHS, key="nc_epochs")
     wd = controls.select_slider("Weight decay", [0.0, 1e-4, 5e-4, 1e-3, 2e-3, 5e-3, 1e-2], 5e-3, key="nc_wd")
     cos = controls.toggle("Cosine learning-rate decay", True, key="nc_cosine")
     bn = controls.toggle("BatchNorm", True, key="nc_bn")
