@@ -24,6 +24,7 @@ from core._validation import check_choice, check_int, check_positive
 Callback = Callable[[dict], None] | None
 PARAMETRIZATIONS = ("sp", "ntk", "mup")
 OPTIMIZERS = ("sgd", "adam")
+ACTIVATIONS = {"relu": torch.relu, "tanh": torch.tanh}  # ReLU: kinked (the default); tanh: smooth
 DIVERGED_LOSS = 1e3  # a final train loss above this (targets have unit variance) counts as diverged
 DTYPE = torch.float32  # float32 keeps a 0.005 kernel change 3 digits above round-off, at twice float64 speed
 
@@ -35,6 +36,12 @@ class TaskConfig:
     dim: int = 10  # x ~ N(0, I_10): big enough that the target needs learned directions, small enough to be fast
     n_train: int = 256  # full-batch GD on 256 points costs ~1 ms per step even at width 4096
     n_probe: int = 32  # the empirical NTK is a 32 x 32 matrix: a cheap Jacobian at every width
+
+
+def check_config(config: object, kind: type) -> None:
+    """Raise ``TypeError`` unless ``config`` is a ``kind`` (the frozen dataclass a run takes)."""
+    if not isinstance(config, kind):
+        raise TypeError(f"`config` must be a {kind.__name__}. Got {type(config).__name__} instead.")
 
 
 def check_widths(widths: object, name: str = "widths", *, min_len: int = 1) -> tuple[int, ...]:
@@ -107,13 +114,16 @@ def init_weights(sizes: Sequence[int], *, parametrization: str, seed: int = 0) -
     ]
 
 
-def forward(weights: Sequence[torch.Tensor], mults: Sequence[float], x: torch.Tensor) -> list[torch.Tensor]:
+def forward(
+    weights: Sequence[torch.Tensor], mults: Sequence[float], x: torch.Tensor, activation: str = "relu"
+) -> list[torch.Tensor]:
     """All post-activations (last: the output, squeezed) for x of shape (m, d) or (copies, m, d)."""
+    phi = ACTIVATIONS[activation]
     acts, h = [], x
     for i, (W, m) in enumerate(zip(weights, mults)):
         h = m * (h @ W.transpose(-1, -2))  # (..., m, fan_out)
         if i < len(weights) - 1:
-            h = torch.relu(h)
+            h = phi(h)
         acts.append(h)
     acts[-1] = acts[-1].squeeze(-1)  # (..., m)
     return acts
@@ -135,7 +145,9 @@ def teacher(cfg: TaskConfig, seed: int) -> tuple[torch.Tensor, torch.Tensor, tor
     return X[: cfg.n_train], torch.as_tensor((y - y.mean()) / y.std(), dtype=DTYPE), X[cfg.n_train :]
 
 
-def ntk(weights: Sequence[torch.Tensor], table: pd.DataFrame, x: torch.Tensor) -> torch.Tensor:
+def ntk(
+    weights: Sequence[torch.Tensor], table: pd.DataFrame, x: torch.Tensor, activation: str = "relu"
+) -> torch.Tensor:
     """The LR-weighted empirical tangent kernel K = sum_l s_l J_l J_l^T on x (m, d) -> (m, m).
 
     The Jacobian rows are per-example gradients from ``torch.autograd.grad``, one small backward pass per point
@@ -145,7 +157,7 @@ def ntk(weights: Sequence[torch.Tensor], table: pd.DataFrame, x: torch.Tensor) -
     ws = [W.detach().requires_grad_(True) for W in weights]
     rows = []
     for xi in x:
-        grads = torch.autograd.grad(forward(ws, mults, xi[None])[-1].sum(), ws)
+        grads = torch.autograd.grad(forward(ws, mults, xi[None], activation)[-1].sum(), ws)
         rows.append(torch.cat([math.sqrt(s) * g.reshape(-1) for s, g in zip(table["lr_scale"], grads)]))
     J = torch.stack(rows)  # (m, P), each layer's block scaled by sqrt(s_l)
     return J @ J.T
@@ -160,22 +172,36 @@ def fit(
     lr: float,
     steps: int,
     on_step: Callable[[int, float, list[torch.Tensor]], None] | None = None,
+    activation: str = "relu",
+    optimizer: str = "sgd",
 ) -> float:
-    """Full-batch GD on the loss (1/2) mean (f - y)^2 with per-layer LR factors; returns the final loss.
+    """Full-batch GD or Adam on the loss (1/2) mean (f - y)^2 with per-layer LR factors; returns the final loss.
 
-    Plain GD is one line per tensor, ``W -= lr * s_l * grad``; ``torch.optim.SGD`` would do the same but its
-    constructor imports torch._dynamo (seconds on a cold process) before the first step.
+    GD is one line per tensor, ``W -= lr * s_l * grad``. Adam is Kingma & Ba's update with the PyTorch defaults
+    (beta1 0.9, beta2 0.999, eps 1e-8, bias correction), ``W -= lr * s_l * m_hat / (sqrt(v_hat) + eps)``, the same
+    numbers as ``torch.optim.Adam`` with one parameter group per layer. Both are written out because the first
+    ``torch.optim`` constructor in a process imports torch._dynamo (seconds on a cold process).
     """
     mults = table["multiplier"].tolist()
     params = [W.clone().requires_grad_(True) for W in weights]
     rates = [lr * s for s in table["lr_scale"]]
+    adam = optimizer == "adam"
+    m1 = [torch.zeros_like(p) for p in params] if adam else []
+    m2 = [torch.zeros_like(p) for p in params] if adam else []
+    beta1, beta2, eps = 0.9, 0.999, 1e-8
     loss = float("nan")
     for step in range(1, steps + 1):
-        out = 0.5 * ((forward(params, mults, X)[-1] - y) ** 2).mean()
+        out = 0.5 * ((forward(params, mults, X, activation)[-1] - y) ** 2).mean()
         grads = torch.autograd.grad(out, params)
         with torch.no_grad():
-            for p, g, eta in zip(params, grads, rates):
-                p -= eta * g
+            for i, (p, g, eta) in enumerate(zip(params, grads, rates)):
+                if adam:
+                    m1[i].mul_(beta1).add_(g, alpha=1 - beta1)
+                    m2[i].mul_(beta2).addcmul_(g, g, value=1 - beta2)
+                    m_hat, v_hat = m1[i] / (1 - beta1**step), m2[i] / (1 - beta2**step)
+                    p -= eta * m_hat / (v_hat.sqrt() + eps)
+                else:
+                    p -= eta * g
         loss = float(out.detach())
         if not math.isfinite(loss) or loss > DIVERGED_LOSS:
             break
@@ -184,7 +210,19 @@ def fit(
     with torch.no_grad():
         for W, p in zip(weights, params):
             W.copy_(p)
-        return float(0.5 * ((forward(weights, mults, X)[-1] - y) ** 2).mean())
+        return float(0.5 * ((forward(weights, mults, X, activation)[-1] - y) ** 2).mean())
+
+
+def seed_bands(df: pd.DataFrame, by: list[str], value: str) -> pd.DataFrame:
+    """Geometric mean of ``value`` over seeds per group, with the min-max band; non-finite or <= 0 rows left out.
+
+    Returns the ``by`` columns, then value (the geometric mean), low, high and n_seeds.
+    """
+    ok = df[np.isfinite(df[value]) & (df[value] > 0)]
+    out = ok.assign(_log=np.log(ok[value].astype(float))).groupby(by, sort=False)
+    out = out.agg(_log=("_log", "mean"), low=(value, "min"), high=(value, "max"), n_seeds=(value, "size"))
+    out["value"] = np.exp(out.pop("_log"))
+    return out.reset_index()[[*by, "value", "low", "high", "n_seeds"]]
 
 
 def loglog_slopes(df: pd.DataFrame, by: list[str], value: str) -> pd.DataFrame:

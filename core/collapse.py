@@ -2,7 +2,8 @@
 
 In the terminal phase of training the penultimate features of each class shrink to their class mean (NC1), the
 centred class means become equinormed and equiangular, a simplex equiangular tight frame (NC2), the classifier
-rows line up with the means (NC3) and the network classifies by the nearest class mean (NC4).
+rows line up with the means (NC3) and the network classifies by the nearest class mean (NC4). The class-distance
+normalised variance (CDNV, Galanti, Gyorgy & Hutter 2022) is a per-pair version of NC1 that needs no pseudo-inverse.
 Reference: V. Papyan, X. Y. Han, D. L. Donoho, "Prevalence of neural collapse during the terminal phase of deep
 learning training", PNAS 117 (2020); the unconstrained-features model: Z. Zhu et al., "A geometric analysis of
 neural collapse with unconstrained features", NeurIPS 2021.
@@ -21,7 +22,7 @@ from scipy.linalg import helmert, orthogonal_procrustes
 
 from core._validation import check_array, check_int, check_positive
 
-METRICS = ("NC1", "equinorm", "equiangularity", "NC3", "NC4")
+METRICS = ("NC1", "equinorm", "equiangularity", "NC3", "NC4", "CDNV")
 MAX_CLASSES = 1000  # the C x C cosine matrix stays small (ImageNet has 1000 classes)
 _CHUNK = 8192  # rows per block when classifying, so N x C never materialises
 
@@ -37,6 +38,7 @@ class CollapseMetrics:
     nc4: float | None  # share of samples where the classifier and the nearest class mean disagree (None without W)
     n_classes: int
     n_samples: int
+    cdnv: float = math.nan  # mean over class pairs of (var_c + var_c') / (2 |mu_c - mu_c'|^2) (Galanti et al. 2022)
 
 
 @dataclass(frozen=True)
@@ -117,17 +119,22 @@ def collapse_metrics(
     *,
     weights: np.ndarray | None = None,
     bias: np.ndarray | None = None,
+    equinorm_ddof: int = 0,
 ) -> CollapseMetrics:
-    r"""The neural-collapse metrics NC1-NC4 of penultimate features (Papyan, Han & Donoho 2020).
+    r"""The neural-collapse metrics NC1-NC4 and the CDNV of penultimate features (Papyan, Han & Donoho 2020).
 
     .. math::
         \Sigma_W = \tfrac1N \sum_i (h_i - \mu_{y_i})(h_i - \mu_{y_i})^\top, \quad
         \Sigma_B = \tfrac1C \sum_c (\mu_c - \mu_G)(\mu_c - \mu_G)^\top, \quad
-        \mathrm{NC1} = \tfrac1C \operatorname{Tr}(\Sigma_W \Sigma_B^+)
+        \mathrm{NC1} = \tfrac1C \operatorname{Tr}(\Sigma_W \Sigma_B^+), \quad
+        \mathrm{CDNV} = \frac{2}{C(C-1)} \sum_{c < c'} \frac{\sigma_c^2 + \sigma_{c'}^2}{2 |\mu_c - \mu_{c'}|^2}
 
     with :math:`\Sigma_B^+` the pseudo-inverse on the C - 1 leading eigen-directions, computed in float64 from the
-    SVD of the centred means (never a float32 ``pinv``). Equinorm = std/mean of :math:`|\mu_c - \mu_G|`
-    (population std); equiangularity = mean over c != c' of :math:`|\cos_{cc'} + 1/(C-1)|`;
+    SVD of the centred means (never a float32 ``pinv``), and :math:`\sigma_c^2 = \tfrac{1}{N_c}\sum_{y_i = c}
+    |h_i - \mu_c|^2` (Galanti, Gyorgy & Hutter 2022). Equinorm = std/mean of :math:`|\mu_c - \mu_G|`; the std is
+    the population one (ddof = 0, the convention of SCIENCE.md) unless ``equinorm_ddof=1``, the sample std that
+    Papyan et al.'s published code uses (``torch.std``); the two differ by the factor sqrt(C / (C - 1)), 5% at
+    C = 10. Equiangularity = mean over c != c' of :math:`|\cos_{cc'} + 1/(C-1)|`;
     NC3 = :math:`\| W/\|W\|_F - M/\|M\|_F \|_F^2`; NC4 = share of samples where
     :math:`\arg\max_c (W h + b)_c` differs from the nearest class mean.
 
@@ -141,13 +148,21 @@ def collapse_metrics(
         Last-layer classifier; needed for NC3 and NC4.
     bias : array of shape (C,), optional
         Last-layer bias, used by the classifier in NC4.
+    equinorm_ddof : {0, 1}
+        Delta degrees of freedom of the std in the equinorm metric (0: population std; 1: Papyan et al.'s code).
 
     Returns
     -------
     CollapseMetrics
         Dimensionless metrics; ``nc3`` and ``nc4`` are None without ``weights``.
+
+    References
+    ----------
+    Papyan, Han & Donoho (2020), PNAS; Galanti, Gyorgy & Hutter (2022), On the role of neural collapse in
+    transfer learning, ICLR.
     """
     H, y = _check_features(features, labels)
+    ddof = check_int(equinorm_ddof, "equinorm_ddof", low=0, high=1)
     W = None
     if weights is not None:
         W = check_array(weights, "weights", ndim=2, min_len=2)  # (C, p)
@@ -162,7 +177,11 @@ def collapse_metrics(
     proj = (H - mu[y]) @ Vt[:keep].T  # (N, keep) within-class deviations along the between-class directions
     nc1 = float(np.sum(np.mean(proj**2, axis=0) * C / S[:keep] ** 2) / C)
     off = ~np.eye(C, dtype=bool)
-    equinorm = float(geo.norms.std() / geo.norms.mean())
+    equinorm = float(geo.norms.std(ddof=ddof) / geo.norms.mean())
+    var = np.bincount(y, weights=np.sum((H - mu[y]) ** 2, axis=1), minlength=C) / np.bincount(y, minlength=C)  # (C,)
+    ia, ib = np.triu_indices(C, k=1)
+    gaps = np.sum((M[ia] - M[ib]) ** 2, axis=1)  # (C(C-1)/2,) squared distances between class means
+    cdnv = float(np.mean((var[ia] + var[ib]) / (2 * gaps)))
     equiangularity = float(np.mean(np.abs(geo.cosines[off] + 1.0 / (C - 1))))
     nc3 = nc4 = None
     if W is not None:
@@ -176,7 +195,7 @@ def collapse_metrics(
             dist = -2 * h @ mu.T + (mu**2).sum(1)  # (n, C) squared distances minus |h|^2
             disagree += int(np.sum((h @ W.T + b).argmax(1) != dist.argmin(1)))
         nc4 = disagree / H.shape[0]
-    return CollapseMetrics(nc1, equinorm, equiangularity, nc3, nc4, C, H.shape[0])
+    return CollapseMetrics(nc1, equinorm, equiangularity, nc3, nc4, C, H.shape[0], cdnv)
 
 
 def _etf_coords(n_classes: int) -> np.ndarray:
@@ -244,12 +263,24 @@ def subset_cosines(means: np.ndarray, *, classes: Sequence[int] | None = None) -
     return np.clip(U @ U.T, -1.0, 1.0)
 
 
+def _simplex_frame(sub: np.ndarray) -> tuple[np.ndarray, float, np.ndarray]:
+    """The map of :func:`simplex_view`: basis (k-1, p) of the span, the unit (average norm) and the rotation R."""
+    k = sub.shape[0]
+    U, S, Vt = np.linalg.svd(sub, full_matrices=False)
+    Y = U[:, : k - 1] * S[: k - 1]  # (k, k-1) coordinates in the span, = sub @ Vt[:k-1].T
+    scale = max(float(np.linalg.norm(Y, axis=1).mean()), 1e-300)
+    R, _ = orthogonal_procrustes(Y / scale, _etf_coords(k))  # (k-1, k-1)
+    return Vt[: k - 1], scale, R
+
+
 def simplex_view(means: np.ndarray, *, classes: Sequence[int] | None = None) -> pd.DataFrame:
     """Class means in their own (k-1)-dim span, rotated onto the canonical simplex ETF, for drawing.
 
     The chosen means are centred at their own average (k vertices of an ETF then form a k-vertex ETF), scaled to
     unit average norm and aligned with the ideal ETF by orthogonal Procrustes; only rotation and reflection are
-    removed, not shape. For k = 3 this is exact in 2-D, for k = 4 in 3-D.
+    removed, not shape. For k = 3 this is exact in 2-D, for k = 4 in 3-D. Beware: any k centred points span a
+    (k-1)-simplex, so this view alone cannot tell a random start from collapse; compare all C means with
+    :func:`cosine_table` and draw the samples with :func:`simplex_clouds`.
 
     Parameters
     ----------
@@ -265,16 +296,68 @@ def simplex_view(means: np.ndarray, *, classes: Sequence[int] | None = None) -> 
     """
     sub, idx = _subset(means, classes)
     k = len(idx)
-    U, S, _ = np.linalg.svd(sub, full_matrices=False)
-    Y = U[:, : k - 1] * S[: k - 1]  # (k, k-1) coordinates in the span
-    Y = Y / max(float(np.linalg.norm(Y, axis=1).mean()), 1e-300)
-    E = _etf_coords(k)  # (k, k-1)
-    R, _ = orthogonal_procrustes(Y, E)
+    basis, scale, R = _simplex_frame(sub)
     cols = [f"x{j + 1}" for j in range(k - 1)]
-    parts = [pd.DataFrame(Z, columns=cols).assign(kind=kind) for Z, kind in ((Y @ R, "trained"), (E, "ideal ETF"))]
+    trained = sub @ basis.T / scale @ R  # (k, k-1)
+    parts = [
+        pd.DataFrame(Z, columns=cols).assign(kind=kind)
+        for Z, kind in ((trained, "trained"), (_etf_coords(k), "ideal ETF"))
+    ]
     out = pd.concat(parts, ignore_index=True)
     out.insert(0, "class", np.tile(idx, 2))
     return out
+
+
+def simplex_clouds(
+    features: np.ndarray,
+    labels: np.ndarray,
+    *,
+    classes: Sequence[int],
+    per_class: int = 60,
+    seed: int = 0,
+) -> pd.DataFrame:
+    r"""The samples of k classes drawn in the frame of :func:`simplex_view`: the within-class spread NC1 measures.
+
+    Each sample's feature h is mapped like its class mean: :math:`z = R^\top`-rotated coordinates of
+    :math:`h - \bar\mu` in the span of the k centred class means (:math:`\bar\mu` their average), in units of
+    the average centred-mean norm. Only the part of :math:`h - \mu_c` inside that span shows; its length is kept.
+
+    Parameters
+    ----------
+    features : array of shape (N, p)
+        Features, one row per sample.
+    labels : array of shape (N,)
+        Integer classes 0..C-1, every class present.
+    classes : sequence of int
+        The k >= 2 classes to draw.
+    per_class : int
+        Samples drawn per class (1 .. 1000), at random without replacement (all of them when a class has fewer).
+    seed : int
+        Seed of that choice.
+
+    Returns
+    -------
+    DataFrame
+        The :func:`simplex_view` rows of the k means (kind "trained" and "ideal ETF"), then one row per drawn
+        sample with kind "sample": ``class``, ``x1``..``x{k-1}``, ``kind``.
+    """
+    H, y = _check_features(features, labels)
+    per_class = check_int(per_class, "per_class", low=1, high=1000)
+    rng = np.random.default_rng(check_int(seed, "seed", low=0))
+    C = int(y.max()) + 1
+    counts = _class_counts(y, C)
+    mu = np.stack([H[y == c].mean(0) for c in range(C)])  # (C, p) class means
+    view = simplex_view(mu, classes=classes)
+    idx = [int(c) for c in classes]
+    basis, scale, R = _simplex_frame(mu[idx] - mu[idx].mean(0))
+    cols = [f"x{j + 1}" for j in range(len(idx) - 1)]
+    parts = [view]
+    for c in idx:
+        rows = np.flatnonzero(y == c)
+        pick = rows if counts[c] <= per_class else np.sort(rng.choice(rows, per_class, replace=False))
+        Z = (H[pick] - mu[idx].mean(0)) @ basis.T / scale @ R  # (n_c, k-1)
+        parts.append(pd.DataFrame(Z, columns=cols).assign(kind="sample").assign(**{"class": c})[view.columns])
+    return pd.concat(parts, ignore_index=True)
 
 
 def cosine_table(means: np.ndarray) -> pd.DataFrame:
@@ -364,24 +447,3 @@ def ufm_milestones(sweep: pd.DataFrame, *, nc1: float = 1e-3, equiangularity: fl
             row[f"{metric.lower()}_step"] = float(hit.min()) if len(hit) else math.nan
         rows.append(row)
     return pd.DataFrame(rows)
-
-
-_TRAINING_NAMES = {
-    "CollapseConfig",
-    "CollapseRun",
-    "train_collapse",
-    "collapse_run",
-    "geometry_snapshots",
-    "UFMConfig",
-    "unconstrained_features_run",
-    "ufm_sweep",
-}
-
-
-def __getattr__(name: str) -> object:
-    """Re-export the training half (:mod:`core.collapse_training`) lazily, so ``core.collapse`` has the whole API."""
-    if name in _TRAINING_NAMES:
-        from core import collapse_training
-
-        return getattr(collapse_training, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -27,6 +27,7 @@ from core.collapse import (
     class_geometry,
     collapse_metrics,
     cosine_table,
+    simplex_clouds,
     simplex_view,
     subset_cosines,
 )
@@ -49,9 +50,16 @@ def _eval_points(n: int, n_evals: int) -> list[int]:
     return sorted({0, n, *log_pts.tolist(), *lin_pts.tolist()})
 
 
+def _metric_values(m: CollapseMetrics) -> dict[str, float | None]:
+    return dict(zip(METRICS, (m.nc1, m.equinorm, m.equiangularity, m.nc3, m.nc4, m.cdnv), strict=True))
+
+
 def _metric_rows(step: int, m: CollapseMetrics, **extra: float) -> list[dict]:
-    values = (m.nc1, m.equinorm, m.equiangularity, m.nc3, m.nc4)
-    return [{"epoch": step, "metric": k, "value": v, **extra} for k, v in zip(METRICS, values, strict=True)]
+    return [{"epoch": step, "metric": k, "value": v, **extra} for k, v in _metric_values(m).items()]
+
+
+EPOCHS = 160  # ~150 epochs past 100% train accuracy: NC1 falls x27 (x36 at 200 epochs, 1.25x the time; measured)
+N_EVALS = 24  # metric checkpoints (log-spaced early, even later); each measures the train and the test features
 
 
 @dataclass(frozen=True)
@@ -63,13 +71,13 @@ class CollapseConfig:
     widths: tuple[int, ...] = (256, 256, 256)  # hidden widths; features = the last one (> C, as in the paper)
     batchnorm: bool = True  # without BatchNorm the means go low-rank instead of forming an ETF (measured)
     penultimate_relu: bool = False  # a ReLU on the features stalls equiangularity near 0.02 (measured)
-    epochs: int = 200  # ~190 epochs past 100% train accuracy; 300 collapses no further on digits (measured)
+    epochs: int = EPOCHS  # see EPOCHS
     batch_size: int = 128  # ~10 SGD steps per epoch on 1200 images
     lr: float = 0.05  # the measured digits recipe; stable with momentum 0.9 and BatchNorm
     momentum: float = 0.9  # standard SGD momentum of the paper
     weight_decay: float = 5e-3  # collapse needs it: 5e-4..1e-3 shrinks NC1 only x2-5 in the same epochs (measured)
     cosine_decay: bool = True  # learning-rate decay per step; the cosine tail is where NC2 settles
-    n_evals: int = 48  # metric checkpoints (log-spaced early, even later): several live updates a second
+    n_evals: int = N_EVALS  # see N_EVALS
     seed: int = 0  # data split, initialisation and batch order
     device: str = "cpu"  # small MLP: the CPU is fastest
 
@@ -78,7 +86,7 @@ class CollapseConfig:
 class CollapseRun:
     """A finished collapse run: metric history, terminal-phase onset and snapshots of the class means."""
 
-    history: pd.DataFrame  # long format: epoch, metric, value, train_acc, test_acc
+    history: pd.DataFrame  # long format: epoch, metric, value, train_acc, test_acc (train features)
     terminal_epoch: int | None  # first epoch with 100% train accuracy (None: never reached)
     means: dict[int, np.ndarray] = field(repr=False)  # epoch -> (C, p) centred class means of the train features
     features: np.ndarray = field(repr=False)  # (N, p) float32 final train features
@@ -86,6 +94,9 @@ class CollapseRun:
     weights: np.ndarray = field(repr=False)  # (C, p) final classifier weights
     bias: np.ndarray = field(repr=False)  # (C,) final classifier bias
     seconds: float = 0.0  # wall-clock training time
+    test_history: pd.DataFrame | None = field(default=None, repr=False)  # as history, on the held-out test features
+    snapshots: dict[int, np.ndarray] = field(default_factory=dict, repr=False)  # epoch -> (N, p) train features
+    depth: pd.DataFrame | None = field(default=None, repr=False)  # NC1 and CDNV of every hidden layer at the end
 
     @property
     def converged(self) -> bool:
@@ -117,12 +128,14 @@ def _check_collapse_config(cfg: CollapseConfig) -> None:
 
 
 def train_collapse(config: CollapseConfig, *, callback: Callback = None) -> CollapseRun:
-    """Train an MLP on digits past zero training error and track NC1-NC4 of its penultimate features.
+    """Train an MLP on digits past zero training error and track NC1-NC4 and the CDNV of its penultimate features.
 
     Architecture: ``Linear-BatchNorm-ReLU`` hidden blocks, then a ``Linear-BatchNorm`` feature block without ReLU,
     then a linear classifier :math:`W h + b`; SGD with momentum, weight decay on all parameters and a per-step
-    cosine learning-rate decay, as in Papyan et al. (2020). Metrics (:func:`collapse_metrics`) use the training
-    features in eval mode at checkpoints and at the first epoch with 100% training accuracy.
+    cosine learning-rate decay, as in Papyan et al. (2020). Metrics (:func:`collapse_metrics`) use the features in
+    eval mode at checkpoints and at the first epoch with 100% training accuracy, on the training set (``history``)
+    and on the held-out test set (``test_history``, where collapse is weaker: Hui, Belkin & Nakkiran 2022). At the
+    end, NC1 and the CDNV of every hidden layer's output (``depth``) show how collapse builds up with depth.
 
     Parameters
     ----------
@@ -134,7 +147,9 @@ def train_collapse(config: CollapseConfig, *, callback: Callback = None) -> Coll
     Returns
     -------
     CollapseRun
-        History (accuracies in [0, 1]), terminal-phase onset, mean snapshots, final features and classifier.
+        Train and test histories (accuracies in [0, 1]), terminal-phase onset, class-mean snapshots at every
+        checkpoint, train features at initialisation and at the onset, final features and classifier, and the
+        per-layer ``depth`` table (layer, name, nc1, cdnv).
     """
     _check_collapse_config(config)
     device = resolve_device(config.device)
@@ -158,7 +173,9 @@ def train_collapse(config: CollapseConfig, *, callback: Callback = None) -> Coll
     )
     checkpoints = set(_eval_points(config.epochs, config.n_evals))
     rows: list[dict] = []
+    test_rows: list[dict] = []
     means: dict[int, np.ndarray] = {}
+    snapshots: dict[int, np.ndarray] = {}
     terminal: int | None = None
     started = time.perf_counter()
 
@@ -171,15 +188,21 @@ def train_collapse(config: CollapseConfig, *, callback: Callback = None) -> Coll
         feats = body(x_tr)  # (N, p)
         train_acc = float((head(feats).argmax(1) == y_tr).float().mean())
         if epoch in checkpoints or train_acc == 1.0:
-            test_acc = float((model(x_te).argmax(1) == y_te).float().mean())
+            test_feats = body(x_te)  # (N_test, p)
+            test_acc = float((head(test_feats).argmax(1) == y_te).float().mean())
             H = feats.double().cpu().numpy()
             W, b = head.weight.double().cpu().numpy(), head.bias.double().cpu().numpy()
             m = collapse_metrics(H, data.y_train, weights=W, bias=b)
             means[epoch] = class_geometry(H, data.y_train, n_classes=C).means
-            rows.extend(_metric_rows(epoch, m, train_acc=train_acc, test_acc=test_acc))
+            accs = {"train_acc": train_acc, "test_acc": test_acc}
+            rows.extend(_metric_rows(epoch, m, **accs))
+            m_test = collapse_metrics(test_feats.double().cpu().numpy(), data.y_test, weights=W, bias=b)
+            test_rows.extend(_metric_rows(epoch, m_test, **accs))
+            if epoch == 0 or (train_acc == 1.0 and terminal is None):
+                snapshots[epoch] = feats.cpu().numpy().astype(np.float32)
             if callback is not None:
-                record = {"progress": epoch / config.epochs, "epoch": epoch, "train_acc": train_acc}
-                callback({**record, "test_acc": test_acc, **{r["metric"]: r["value"] for r in rows[-5:]}})
+                record = {"progress": epoch / config.epochs, "epoch": epoch, **accs}
+                callback({**record, **_metric_values(m)})
         model.train()
         return train_acc
 
@@ -197,8 +220,8 @@ def train_collapse(config: CollapseConfig, *, callback: Callback = None) -> Coll
             raise ValueError(f"`lr` is too large: the loss diverged in epoch {epoch}. Lower `lr` (e.g. to 0.02).")
         if measure(epoch) == 1.0 and terminal is None:
             terminal = epoch
-    history = pd.DataFrame(rows, columns=["epoch", "metric", "value", "train_acc", "test_acc"])
-    history.attrs["terminal_epoch"] = terminal
+    columns = ["epoch", "metric", "value", "train_acc", "test_acc"]
+    history, test_history = pd.DataFrame(rows, columns=columns), pd.DataFrame(test_rows, columns=columns)
     if terminal is None:
         warnings.warn(
             f"Training accuracy never reached 100% in {config.epochs} epochs, so the terminal phase (where collapse "
@@ -217,11 +240,31 @@ def train_collapse(config: CollapseConfig, *, callback: Callback = None) -> Coll
         head.weight.detach().cpu().numpy().copy(),
         head.bias.detach().cpu().numpy().copy(),
         time.perf_counter() - started,
+        test_history,
+        snapshots,
+        _depth_table(body, x_tr, data.y_train),
     )
 
 
+@torch.no_grad()
+def _depth_table(body: nn.Sequential, x: torch.Tensor, labels: np.ndarray) -> pd.DataFrame:
+    """NC1 and CDNV of the output of every hidden block (after its ReLU) and of the feature layer, in eval mode."""
+    body.eval()
+    outputs, h = [], x
+    for i, module in enumerate(body):
+        h = module(h)  # (N, width)
+        if isinstance(module, nn.ReLU) or i == len(body) - 1:
+            outputs.append(h)
+    rows = []
+    for layer, out in enumerate(outputs, start=1):
+        m = collapse_metrics(out.double().cpu().numpy(), labels)
+        name = "features" if layer == len(outputs) else f"hidden {layer}"
+        rows.append({"layer": layer, "name": name, "nc1": m.nc1, "cdnv": m.cdnv})
+    return pd.DataFrame(rows)
+
+
 def collapse_run(config: CollapseConfig, *, callback: Callback = None) -> pd.DataFrame:
-    """The metric history of :func:`train_collapse` as a long DataFrame.
+    """The metric history of :func:`train_collapse` as a long DataFrame (its ``history``).
 
     Parameters
     ----------
@@ -234,7 +277,7 @@ def collapse_run(config: CollapseConfig, *, callback: Callback = None) -> pd.Dat
     -------
     DataFrame
         Columns ``epoch``, ``metric`` (one of ``METRICS``), ``value`` (dimensionless), ``train_acc``, ``test_acc``
-        (in [0, 1]); ``attrs["terminal_epoch"]`` is the first epoch with 100% training accuracy (or None).
+        (in [0, 1]). The terminal-phase onset is ``train_collapse(config).terminal_epoch``.
     """
     return train_collapse(config, callback=callback).history
 
@@ -305,7 +348,7 @@ def unconstrained_features_run(config: UFMConfig, *, callback: Callback = None) 
             rows.extend(_metric_rows(step, m, loss=float(loss.detach())))
             if callback is not None:
                 record = {"progress": step / steps, "step": step, "loss": float(loss.detach())}
-                callback({**record, **{r["metric"]: r["value"] for r in rows[-5:]}})
+                callback({**record, **_metric_values(m)})
         if step < steps:
             opt.zero_grad(set_to_none=True)
             loss.backward()
@@ -313,8 +356,24 @@ def unconstrained_features_run(config: UFMConfig, *, callback: Callback = None) 
     return pd.DataFrame(rows).rename(columns={"epoch": "step"})[["step", "metric", "value", "loss"]]
 
 
-def geometry_snapshots(run: CollapseRun, *, classes: Sequence[int]) -> dict[str, pd.DataFrame]:
+@dataclass(frozen=True)
+class GeometrySnapshots:
+    """Class-mean geometry of a run at initialisation, at the terminal-phase onset and at the end (long tables)."""
+
+    cosines: pd.DataFrame  # cosine_table rows of all C classes + snapshot: the test against -1/(C-1)
+    simplex: pd.DataFrame  # simplex_view rows of the k chosen classes + snapshot
+    clouds: pd.DataFrame  # per-sample features of the k classes in the simplex frame + snapshot (NC1 made visible)
+    angles: pd.DataFrame  # per snapshot: epoch, smallest / largest angle of the k means, ideal_angle, cosine range
+
+
+def geometry_snapshots(
+    run: CollapseRun, *, classes: Sequence[int], per_class: int = 60, seed: int = 0
+) -> GeometrySnapshots:
     """Class-mean geometry at initialisation, at the onset of the terminal phase and at the end of a run.
+
+    Any k centred points form a (k-1)-simplex, so the k-class picture alone looks "collapsed" even at
+    initialisation; the cosines of all C centred means against -1/(C-1) are the real test of NC2, and the
+    per-sample clouds (drawn in the same frame as the means) show the within-class spread that NC1 measures.
 
     Parameters
     ----------
@@ -322,27 +381,36 @@ def geometry_snapshots(run: CollapseRun, *, classes: Sequence[int]) -> dict[str,
         A finished run.
     classes : sequence of int
         The k classes drawn as a simplex (k = 3 or 4 draws exactly in 2-D or 3-D).
+    per_class : int
+        Samples per class drawn in each cloud (1 .. 1000), chosen at random without replacement.
+    seed : int
+        Seed of that choice.
 
     Returns
     -------
-    dict of DataFrame
-        ``"simplex"``: :func:`~core.collapse.simplex_view` rows plus ``snapshot``; ``"cosines"``:
-        :func:`~core.collapse.cosine_table` rows of all classes plus ``snapshot``; ``"angles"``: per snapshot the
-        smallest and largest angle (degrees) between the k centred means, ``ideal_angle`` = arccos(-1/(k-1)), the range
-        of all off-diagonal cosines (ideal -1/(C-1)).
+    GeometrySnapshots
+        ``cosines`` (:func:`~core.collapse.cosine_table` rows plus ``snapshot``), ``simplex``
+        (:func:`~core.collapse.simplex_view` rows plus ``snapshot``), ``clouds`` (:func:`~core.collapse.simplex_clouds`
+        sample rows plus ``snapshot``) and ``angles`` (per snapshot the smallest and largest angle in degrees between
+        the k centred means, ``ideal_angle`` = arccos(-1/(k-1)), and the range of all off-diagonal cosines).
     """
     if len(set(classes)) not in (3, 4) or len(set(classes)) != len(classes):
         raise ValueError(
             f"`classes` must list 3 or 4 distinct classes (a triangle or a tetrahedron). Got {list(classes)}."
         )
-    epochs = {"init": 0, "terminal onset": run.terminal_epoch, "end": max(run.means)}
-    simplex, cosines, angles = [], [], []
+    end = max(run.means)
+    epochs = {"init": 0, "terminal onset": run.terminal_epoch, "end": end}
+    features = {**run.snapshots, end: run.features}
+    simplex, cosines, angles, clouds = [], [], [], []
     for name, epoch in epochs.items():
         if epoch is None:
             continue
         label = f"{name} (epoch {epoch})"
         M = run.means[epoch]
         simplex.append(simplex_view(M, classes=classes).assign(snapshot=label))
+        if epoch in features:
+            view = simplex_clouds(features[epoch], run.labels, classes=classes, per_class=per_class, seed=seed)
+            clouds.append(view[view.kind == "sample"].assign(snapshot=label))
         table = cosine_table(M).assign(snapshot=label)
         cosines.append(table)
         sub = subset_cosines(M, classes=classes)[~np.eye(len(classes), dtype=bool)]
@@ -358,18 +426,24 @@ def geometry_snapshots(run: CollapseRun, *, classes: Sequence[int]) -> dict[str,
                 "cos_max": table.cosine.max(),
             }
         )
-    return {"simplex": pd.concat(simplex), "cosines": pd.concat(cosines), "angles": pd.DataFrame(angles)}
+    return GeometrySnapshots(pd.concat(cosines), pd.concat(simplex), pd.concat(clouds), pd.DataFrame(angles))
 
 
-def ufm_sweep(config: UFMConfig, *, weight_decays: Sequence[float], callback: Callback = None) -> pd.DataFrame:
+@dataclass(frozen=True)
+class UFMSweepConfig:
+    """Settings of :func:`ufm_sweep`: one unconstrained-features run per weight decay, same seed and init."""
+
+    base: UFMConfig = UFMConfig()  # shared settings; its weight_decay is replaced by each entry below
+    weight_decays: tuple[float, ...] = (5e-4, 5e-3, 5e-2)  # a decade either side of the default 5e-3
+
+
+def ufm_sweep(config: UFMSweepConfig, *, callback: Callback = None) -> pd.DataFrame:
     """:func:`unconstrained_features_run` for several weight decays (same seed and initialisation).
 
     Parameters
     ----------
-    config : UFMConfig
-        Settings shared by the runs; its ``weight_decay`` is replaced by each entry of ``weight_decays``.
-    weight_decays : sequence of float
-        The values of lambda to compare.
+    config : UFMSweepConfig
+        The shared settings (``base``) and the values of lambda to compare (``weight_decays``, each >= 0).
     callback : callable, optional
         Called at each checkpoint of each run with the overall ``progress`` and ``weight_decay``.
 
@@ -378,9 +452,11 @@ def ufm_sweep(config: UFMConfig, *, weight_decays: Sequence[float], callback: Ca
     DataFrame
         The runs' rows with a ``weight_decay`` column.
     """
-    lams = [check_real(v, "weight_decays", low=0.0) for v in weight_decays]
-    if not lams:
-        raise ValueError("`weight_decays` must list at least one value. Got an empty list instead.")
+    if not isinstance(config, UFMSweepConfig):
+        raise TypeError(f"`config` must be a UFMSweepConfig. Got {type(config).__name__} instead.")
+    if not isinstance(config.weight_decays, tuple | list) or not config.weight_decays:
+        raise ValueError(f"`weight_decays` must list at least one value. Got {config.weight_decays!r} instead.")
+    lams = [check_real(v, "weight_decays", low=0.0) for v in config.weight_decays]
     parts = []
     for i, lam in enumerate(lams):
         inner = None
@@ -389,7 +465,6 @@ def ufm_sweep(config: UFMConfig, *, weight_decays: Sequence[float], callback: Ca
             def inner(rec: dict, i: int = i, lam: float = lam) -> None:
                 callback({**rec, "progress": (i + rec["progress"]) / len(lams), "weight_decay": lam})
 
-        parts.append(
-            unconstrained_features_run(replace(config, weight_decay=lam), callback=inner).assign(weight_decay=lam)
-        )
+        run = unconstrained_features_run(replace(config.base, weight_decay=lam), callback=inner)
+        parts.append(run.assign(weight_decay=lam))
     return pd.concat(parts, ignore_index=True)

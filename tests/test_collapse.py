@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from scipy.linalg import eigh
+import torch
+from scipy.linalg import eigh, orth
 from scipy.stats import ortho_group
 
 from core.collapse import (
     class_geometry,
     collapse_metrics,
     cosine_table,
+    simplex_clouds,
     simplex_etf,
     simplex_view,
     subset_cosines,
@@ -207,6 +209,108 @@ def test_bad_input_names_the_problem(features, labels, kwargs, match):
         collapse_metrics(features, labels, **kwargs)
 
 
+# --- independent re-implementations on tiny arrays (the formulas of Papyan et al.'s code and rhubarbwu/neural-collapse,
+# written out with explicit loops) ------------------------------------------------------------------------------------
+TINY_H = np.array([[0.0, 0.0], [2.0, 0.5], [5.0, 1.0], [7.0, 0.0], [1.0, 6.0], [0.0, 8.0], [2.0, 7.5]])
+TINY_Y = np.array([0, 0, 1, 1, 2, 2, 2])
+
+
+def _loop_stats(H, y):
+    C = y.max() + 1
+    mu = [sum(H[i] for i in range(len(y)) if y[i] == c) / sum(y == c) for c in range(C)]
+    mu_G = sum(H) / len(H)
+    var = [sum(float(np.dot(H[i] - mu[c], H[i] - mu[c])) for i in range(len(y)) if y[i] == c) / sum(y == c)
+           for c in range(C)]  # fmt: skip
+    return C, mu, mu_G, var
+
+
+def test_cdnv_matches_a_hand_computation():
+    # two classes on a line: {0, 2} (mean 1, variance 1) and {5, 9} (mean 7, variance 4): (1 + 4) / (2 * 36)
+    m = collapse_metrics(np.array([[0.0], [2.0], [5.0], [9.0]]), np.array([0, 0, 1, 1]))
+    assert m.cdnv == pytest.approx(5 / 72, rel=1e-12)
+    C, mu, _, var = _loop_stats(TINY_H, TINY_Y)
+    pairs = [(i, j) for i in range(C) for j in range(i + 1, C)]
+    expected = np.mean([(var[i] + var[j]) / (2 * float(np.dot(mu[i] - mu[j], mu[i] - mu[j]))) for i, j in pairs])
+    assert collapse_metrics(TINY_H, TINY_Y).cdnv == pytest.approx(expected, rel=1e-12)
+
+
+def test_equinorm_conventions_population_and_papyan_sample_std():
+    C, mu, mu_G, _ = _loop_stats(TINY_H, TINY_Y)
+    norms = [float(np.sqrt(np.dot(m - mu_G, m - mu_G))) for m in mu]
+    mean = sum(norms) / C
+    pop = np.sqrt(sum((v - mean) ** 2 for v in norms) / C) / mean
+    assert collapse_metrics(TINY_H, TINY_Y).equinorm == pytest.approx(pop, rel=1e-12)
+    papyan = torch.std(torch.tensor(norms)) / torch.mean(torch.tensor(norms))  # torch.std: n - 1, as in their code
+    assert collapse_metrics(TINY_H, TINY_Y, equinorm_ddof=1).equinorm == pytest.approx(float(papyan), rel=1e-6)
+    assert pop * np.sqrt(C / (C - 1)) == pytest.approx(float(papyan), rel=1e-6)
+
+
+def test_nc1_equiangularity_and_nc3_match_loops_on_a_tiny_array():
+    C, mu, mu_G, _ = _loop_stats(TINY_H, TINY_Y)
+    Sw = sum(np.outer(TINY_H[i] - mu[TINY_Y[i]], TINY_H[i] - mu[TINY_Y[i]]) for i in range(len(TINY_Y))) / len(TINY_Y)
+    Sb = sum(np.outer(m - mu_G, m - mu_G) for m in mu) / C
+    nc1 = np.trace(Sw @ np.linalg.pinv(Sb)) / C  # Sigma_B has rank C - 1 = 2 = p here: a plain inverse
+    cos = [
+        float(np.dot(mu[a] - mu_G, mu[b] - mu_G) / np.linalg.norm(mu[a] - mu_G) / np.linalg.norm(mu[b] - mu_G))
+        for a in range(C)
+        for b in range(C)
+        if a != b
+    ]
+    W = np.array([[1.0, 0.0], [0.5, 2.0], [-1.0, 1.0]])
+    M = np.array([m - mu_G for m in mu])
+    nc3 = sum((W[c, j] / np.linalg.norm(W) - M[c, j] / np.linalg.norm(M)) ** 2 for c in range(C) for j in range(2))
+    m = collapse_metrics(TINY_H, TINY_Y, weights=W)
+    assert m.nc1 == pytest.approx(nc1, rel=1e-10)
+    assert m.equiangularity == pytest.approx(np.mean([abs(c + 1 / (C - 1)) for c in cos]), rel=1e-12)
+    assert m.nc3 == pytest.approx(nc3, rel=1e-12)
+
+
+def test_cdnv_of_etf_plus_isotropic_noise_matches_closed_form():
+    # var_c = s^2 p (whitened noise), |mu_c - mu_c'|^2 = 2 r^2 C / (C - 1) for an ETF of radius r
+    C, p, r, s = 5, 8, 2.0, 0.3
+    H, y, _ = _etf_data(C=C, p=p, n=3 * p, r=r, s=s)
+    assert collapse_metrics(H, y).cdnv == pytest.approx(s**2 * p / (2 * r**2 * C / (C - 1)), rel=1e-9)
+
+
+def test_simplex_clouds_keep_the_in_span_length_of_each_deviation():
+    rng = np.random.default_rng(7)
+    C, p, n = 5, 6, 40
+    y = np.repeat(np.arange(C), n)
+    H = 3 * rng.normal(size=(C, p))[y] + rng.normal(size=(C * n, p))
+    classes = (1, 3, 4)
+    view = simplex_clouds(H, y, classes=classes, per_class=n)
+    mu = np.stack([H[y == c].mean(0) for c in range(C)])
+    sub = mu[list(classes)] - mu[list(classes)].mean(0)
+    P = orth(sub.T)  # (p, 2) an orthonormal basis of the span, computed independently
+    trained = view[view.kind == "trained"].set_index("class")[["x1", "x2"]]
+    scale = np.linalg.norm(sub @ P, axis=1).mean()
+    for c in classes:
+        pts = view[(view.kind == "sample") & (view["class"] == c)][["x1", "x2"]].to_numpy()
+        assert len(pts) == n
+        got = np.linalg.norm(pts - trained.loc[c].to_numpy(), axis=1) * scale
+        want = np.linalg.norm((H[y == c] - mu[c]) @ P, axis=1)
+        np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(pts.mean(0), trained.loc[c].to_numpy(), atol=1e-12)  # the cloud centres on its mean
+    np.testing.assert_allclose(
+        trained.to_numpy(), simplex_view(mu, classes=classes).query("kind == 'trained'")[["x1", "x2"]], atol=1e-12
+    )
+
+
+def test_simplex_clouds_subsample_and_collapse_onto_the_means():
+    H, y, _ = _etf_data(C=4, p=5, n=30, s=0.0)
+    view = simplex_clouds(H, y, classes=(0, 1, 2), per_class=7, seed=3)
+    samples = view[view.kind == "sample"]
+    assert samples.groupby("class").size().tolist() == [7, 7, 7]
+    ideal = view[view.kind == "ideal ETF"].set_index("class")[["x1", "x2"]]
+    for c, part in samples.groupby("class"):
+        np.testing.assert_allclose(part[["x1", "x2"]].to_numpy(), np.tile(ideal.loc[c], (7, 1)), atol=1e-9)
+    again = simplex_clouds(H, y, classes=(0, 1, 2), per_class=7, seed=3)
+    pd_equal = again.equals(view)
+    assert pd_equal
+    with pytest.raises(ValueError, match="`per_class` must be >= 1"):
+        simplex_clouds(H, y, classes=(0, 1, 2), per_class=0)
+
+
 def test_bad_etf_and_view_arguments():
     with pytest.raises(ValueError, match="`dim` must be >= 4"):
         simplex_etf(5, 3)
@@ -218,3 +322,5 @@ def test_bad_etf_and_view_arguments():
         collapse_metrics(np.ones((6, 3)), np.array([0, 0, 0, 1, 1, 5000]))
     with pytest.raises(ValueError, match="equals the global mean"):
         collapse_metrics(np.ones((6, 3)), np.array([0, 0, 0, 1, 1, 1]))
+    with pytest.raises(ValueError, match="`equinorm_ddof` must be <= 1"):
+        collapse_metrics(TINY_H, TINY_Y, equinorm_ddof=2)

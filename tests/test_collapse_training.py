@@ -9,7 +9,9 @@ import pytest
 from core.collapse import METRICS, collapse_metrics, terminal_summary, ufm_milestones
 from core.collapse_training import (
     CollapseConfig,
+    GeometrySnapshots,
     UFMConfig,
+    UFMSweepConfig,
     collapse_run,
     geometry_snapshots,
     train_collapse,
@@ -32,7 +34,6 @@ def test_collapse_run_returns_the_long_history():
     assert set(df.metric) == set(METRICS)
     assert df.epoch.min() == 0 and df.epoch.max() == TINY.epochs
     assert df.train_acc.between(0, 1).all() and df.test_acc.between(0, 1).all()
-    assert "terminal_epoch" in df.attrs
     assert records[0]["progress"] == 0.0 and records[-1]["progress"] == 1.0
     assert {"epoch", "NC1", "equiangularity"} <= set(records[-1])
 
@@ -60,6 +61,21 @@ def test_final_metrics_match_the_stored_features(tiny_run):
         assert set(z.files) == {"features", "labels", "weights", "bias"}
 
 
+def test_test_history_depth_and_snapshots(tiny_run):
+    test = tiny_run.test_history
+    assert list(test.columns) == list(tiny_run.history.columns)
+    assert (test.epoch.unique() == tiny_run.history.epoch.unique()).all()
+    assert set(test.metric) == set(METRICS)
+    depth = tiny_run.depth.set_index("name")
+    assert list(depth.index) == ["hidden 1", "features"] and depth.layer.tolist() == [1, 2]
+    final = collapse_metrics(tiny_run.features, tiny_run.labels)
+    assert depth.loc["features", "nc1"] == pytest.approx(final.nc1, rel=1e-4)
+    assert depth.loc["features", "cdnv"] == pytest.approx(final.cdnv, rel=1e-4)
+    assert set(tiny_run.snapshots) == {0, tiny_run.terminal_epoch}
+    first = tiny_run.history[tiny_run.history.epoch == 0].set_index("metric").value
+    assert collapse_metrics(tiny_run.snapshots[0], tiny_run.labels).nc1 == pytest.approx(first["NC1"], rel=1e-4)
+
+
 def test_training_reduces_nc1_from_initialisation(tiny_run):
     nc1 = tiny_run.history[tiny_run.history.metric == "NC1"].set_index("epoch").value
     assert nc1.iloc[-1] < 0.5 * nc1.iloc[0]
@@ -68,7 +84,7 @@ def test_training_reduces_nc1_from_initialisation(tiny_run):
 def test_no_terminal_phase_warns_and_says_which_knob():
     with pytest.warns(UserWarning, match="Increase `epochs`"):
         run = train_collapse(CollapseConfig(widths=(8,), train_per_class=10, epochs=1, n_evals=2))
-    assert not run.converged and run.history.attrs["terminal_epoch"] is None
+    assert not run.converged and run.terminal_epoch is None
 
 
 def test_terminal_summary_reports_start_end_and_factor(tiny_run):
@@ -80,11 +96,13 @@ def test_terminal_summary_reports_start_end_and_factor(tiny_run):
 
 
 def test_geometry_snapshots_cover_init_onset_and_end(tiny_run):
-    geo = geometry_snapshots(tiny_run, classes=(0, 1, 2, 3))
-    assert geo["simplex"].snapshot.nunique() == 3
-    assert {"x1", "x2", "x3"} <= set(geo["simplex"].columns)
-    assert len(geo["cosines"]) == 3 * 90
-    assert geo["angles"].ideal_angle.iloc[0] == pytest.approx(np.degrees(np.arccos(-1 / 3)))
+    geo = geometry_snapshots(tiny_run, classes=(0, 1, 2, 3), per_class=5)
+    assert isinstance(geo, GeometrySnapshots)
+    assert geo.simplex.snapshot.nunique() == 3 and geo.clouds.snapshot.nunique() == 3
+    assert {"x1", "x2", "x3"} <= set(geo.simplex.columns) and (geo.clouds.kind == "sample").all()
+    assert len(geo.clouds) == 3 * 4 * 5
+    assert len(geo.cosines) == 3 * 90
+    assert geo.angles.ideal_angle.iloc[0] == pytest.approx(np.degrees(np.arccos(-1 / 3)))
     with pytest.raises(ValueError, match="3 or 4 distinct classes"):
         geometry_snapshots(tiny_run, classes=(0, 1))
 
@@ -119,7 +137,7 @@ def test_unconstrained_features_reach_an_etf_quickly():
 
 
 def test_smaller_weight_decay_collapses_more_slowly():
-    sweep = ufm_sweep(UFMConfig(steps=400, n_evals=40), weight_decays=(5e-4, 5e-3))
+    sweep = ufm_sweep(UFMSweepConfig(base=UFMConfig(steps=400, n_evals=40), weight_decays=(5e-4, 5e-3)))
     hit = ufm_milestones(sweep).set_index("weight_decay")
     assert hit.loc[5e-3, "nc1_step"] < 200
     assert np.isnan(hit.loc[5e-4, "nc1_step"]) or hit.loc[5e-4, "nc1_step"] > 2 * hit.loc[5e-3, "nc1_step"]
@@ -131,4 +149,8 @@ def test_bad_ufm_config():
     with pytest.raises(ValueError, match="diverged"):
         unconstrained_features_run(UFMConfig(lr=1e4, steps=400))
     with pytest.raises(ValueError, match="at least one value"):
-        ufm_sweep(UFMConfig(), weight_decays=())
+        ufm_sweep(UFMSweepConfig(weight_decays=()))
+    with pytest.raises(ValueError, match="`weight_decays` must be >= 0"):
+        ufm_sweep(UFMSweepConfig(weight_decays=(-1.0,)))
+    with pytest.raises(TypeError, match="UFMSweepConfig"):
+        ufm_sweep({"config": UFMConfig(), "weight_decays": (1e-3,)})

@@ -19,10 +19,12 @@ METRIC_COLORS = {
     "equiangularity": FALLBACK[1],
     "NC3": FALLBACK[2],
     "NC4": FALLBACK[6],
+    "CDNV": FALLBACK[3],
     "train error": "#4e79a7",
     "test error": "#e15759",
 }
-LOG_METRICS = ("NC1", "equinorm", "equiangularity", "NC3")
+LOG_METRICS = ("NC1", "equinorm", "equiangularity", "NC3", "CDNV")
+CLASS_COLORS = ["#4e79a7", "#f28e2b", "#59a14f", "#b07aa1"]  # the 3 or 4 classes of the simplex view
 TALL = HEIGHT + 80  # Streamlit fits title, legend and axes inside the height: leave room for the plot
 FLOOR = 1e-8  # log axes stop here: smaller values are float round-off of an exact collapse
 
@@ -42,7 +44,7 @@ def metrics_chart(
     title: str = "",
     log_x: bool = False,
 ) -> alt.LayerChart | alt.Chart:
-    """NC1, equinorm, equiangularity and NC3 against ``x`` on a log axis, the terminal phase shaded.
+    """NC1, equinorm, equiangularity, NC3 and CDNV against ``x`` on a log axis, the terminal phase shaded.
 
     ``df`` is long (``x``, ``metric``, ``value``); NC4 and non-positive values are left out (NC4 has its own chart),
     and so is x = 0 on a log x axis. Values below ``FLOOR`` (round-off of an exact collapse) leave the chart.
@@ -103,63 +105,118 @@ def accuracy_chart(history: pd.DataFrame) -> alt.Chart:
     ).encode(color=_metric_color(data.metric.unique().tolist()))
 
 
-def _simplex_panel(df: pd.DataFrame, h: str, v: str, title: str, size: int) -> alt.LayerChart:
-    axis = {"scale": alt.Scale(domain=[-1.35, 1.35]), "axis": None}
+def _simplex_panel(
+    df: pd.DataFrame, clouds: pd.DataFrame | None, h: str, v: str, title: str, size: int
+) -> alt.LayerChart:
+    reach = [1.35] + ([float(clouds[[h, v]].abs().quantile(0.98).max()) * 1.05] if clouds is not None else [])
+    lim = min(max(reach), 8.0)  # equal axes; far outliers (init) leave the frame rather than shrink the simplex
+    axis = {"scale": alt.Scale(domain=[-lim, lim]), "axis": None}
     edges = []
     for kind in ("ideal ETF", "trained"):
         pts = df[df.kind == kind].reset_index(drop=True)
         for n, (i, j) in enumerate(combinations(range(len(pts)), 2)):
             edges.append(pts.loc[[i, j], [h, v]].assign(edge=f"{kind}{n}", kind=kind))
     edge_df = pd.concat(edges)
+    classes = sorted(df["class"].unique())
+    class_color = alt.Color(
+        "class:N", scale=alt.Scale(domain=classes, range=CLASS_COLORS[: len(classes)]), legend=alt.Legend(orient="top")
+    )
     lines = (
         alt.Chart(edge_df)
-        .mark_line()
+        .mark_line(clip=True)
         .encode(
             x=alt.X(f"{h}:Q", **axis),
             y=alt.Y(f"{v}:Q", **axis),
             detail="edge:N",
             strokeDash=alt.StrokeDash(
-                "kind:N", scale=alt.Scale(domain=["trained", "ideal ETF"], range=[[1, 0], [4, 3]])
+                "kind:N", scale=alt.Scale(domain=["trained", "ideal ETF"], range=[[1, 0], [4, 3]]), legend=None
             ),
-            color=alt.Color(
-                "kind:N",
-                scale=alt.Scale(domain=["trained", "ideal ETF"], range=["#4e79a7", "#999999"]),
-                title=None,
-                legend=alt.Legend(orient="top"),
-            ),
+            color=alt.value("#555555"),
         )
     )
+    layers = [lines]
+    if clouds is not None:
+        layers.append(
+            alt.Chart(clouds)
+            .mark_circle(size=14, opacity=0.45, clip=True)
+            .encode(x=alt.X(f"{h}:Q", **axis), y=alt.Y(f"{v}:Q", **axis), color=class_color)
+        )
     trained = df[df.kind == "trained"].assign(label=lambda d: d["class"].astype(str))
     dots = (
         alt.Chart(trained)
-        .mark_circle(size=140, color="#4e79a7")
-        .encode(x=f"{h}:Q", y=f"{v}:Q", tooltip=["class", h, v])
+        .mark_point(size=160, filled=True, stroke="black", strokeWidth=1.5, clip=True)
+        .encode(x=alt.X(f"{h}:Q", **axis), y=alt.Y(f"{v}:Q", **axis), color=class_color, tooltip=["class", h, v])
     )
     labels = (
         alt.Chart(trained)
-        .mark_text(dx=10, dy=-10, fontSize=14, fontWeight="bold")
-        .encode(x=f"{h}:Q", y=f"{v}:Q", text="label:N")
+        .mark_text(dx=11, dy=-11, fontSize=14, fontWeight="bold", clip=True)
+        .encode(x=alt.X(f"{h}:Q", **axis), y=alt.Y(f"{v}:Q", **axis), text="label:N")
     )
     ideal = (
         alt.Chart(df[df.kind == "ideal ETF"])
         .mark_point(size=90, color="#999999", shape="diamond")
-        .encode(x=f"{h}:Q", y=f"{v}:Q")
+        .encode(x=alt.X(f"{h}:Q", **axis), y=alt.Y(f"{v}:Q", **axis))
     )
-    return alt.layer(lines, ideal, dots, labels, title=title).properties(width=size, height=size)
+    return alt.layer(*layers, ideal, dots, labels, title=title).properties(width=size, height=size)
 
 
-def simplex_chart(df: pd.DataFrame, *, size: int = 230) -> alt.VConcatChart | alt.HConcatChart:
-    """The chosen class means (blue, labelled) beside the ideal simplex ETF (grey diamonds), one panel per snapshot.
+def simplex_chart(
+    df: pd.DataFrame, clouds: pd.DataFrame | None = None, *, size: int = 230
+) -> alt.VConcatChart | alt.HConcatChart:
+    """The chosen class means (large, labelled), their samples (small dots) and the ideal simplex ETF (grey).
 
-    ``df`` is :func:`core.collapse_training.geometry_snapshots` ``["simplex"]``. Three classes give a triangle;
-    four give a tetrahedron, drawn as a top view (x1, x2) and a side view (x1, x3).
+    ``df`` and ``clouds`` are :func:`core.collapse_training.geometry_snapshots` ``.simplex`` and ``.clouds``; one
+    panel per snapshot. Three classes give a triangle; four a tetrahedron, drawn as a top view (x1, x2) and a side
+    view (x1, x3). Solid grey edges join the trained means, dashed ones the ideal ETF.
     """
     views = [("x1", "x2", "")] if "x3" not in df else [("x1", "x2", "top view: "), ("x1", "x3", "side view: ")]
     rows = []
     for h, v, prefix in views:
-        panels = [_simplex_panel(part, h, v, prefix + snap, size) for snap, part in df.groupby("snapshot", sort=False)]
+        panels = []
+        for snap, part in df.groupby("snapshot", sort=False):
+            cloud = None if clouds is None else clouds[clouds.snapshot == snap]
+            panels.append(
+                _simplex_panel(part, cloud if cloud is not None and len(cloud) else None, h, v, prefix + snap, size)
+            )
         rows.append(alt.hconcat(*panels))
     return rows[0] if len(rows) == 1 else alt.vconcat(*rows)
+
+
+def train_test_chart(history: pd.DataFrame, test_history: pd.DataFrame) -> alt.Chart:
+    """NC1 and CDNV on the train features (solid) and the test features (dashed) against epoch, log y."""
+    keep = ["NC1", "CDNV"]
+    data = pd.concat([history.assign(split="train"), test_history.assign(split="test")], ignore_index=True)
+    data = data[data.metric.isin(keep) & (data.value > 0)]
+    return line(
+        data,
+        "epoch",
+        "value",
+        x_title="epoch",
+        y_title="metric value (log scale)",
+        log_y=True,
+        dash="split",
+        height=300,
+        title="Collapse on the training set (solid) and on held-out test images (dashed)",
+        tooltip=["epoch", "metric", "split", "value"],
+    ).encode(color=_metric_color(keep))
+
+
+def depth_chart(depth: pd.DataFrame) -> alt.Chart:
+    """NC1 and CDNV of every hidden layer's output at the end of training (log y): collapse across depth."""
+    data = depth.melt(id_vars=["layer", "name"], value_vars=["nc1", "cdnv"], var_name="metric", value_name="value")
+    data["metric"] = data["metric"].str.upper()
+    order = depth.sort_values("layer")["name"].tolist()
+    return (
+        alt.Chart(data[data.value > 0])
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("name:N", sort=order, title="layer (input → features)", axis=alt.Axis(labelAngle=0)),
+            y=alt.Y("value:Q", title="value at the end (log scale)", scale=alt.Scale(type="log")),
+            color=_metric_color(["NC1", "CDNV"]),
+            tooltip=["name", "metric", alt.Tooltip("value:Q", format=".3g")],
+        )
+        .properties(height=300, title="Collapse across depth: within-class variability per layer")
+    )
 
 
 def cosine_heatmap(df: pd.DataFrame) -> alt.FacetChart | alt.Chart:

@@ -13,8 +13,8 @@ from ui.charts import HEIGHT, SERIES_COLORS, color_scale, line
 
 LOG2_LABEL = "'2^' + format(round(log(datum.value) / log(2)), 'd')"
 MEASURES = {
-    "rel_weight_change": ("Hidden-weight change ‖W−W₀‖/‖W₀‖", -0.5, "∝ n^-1/2"),
-    "kernel_change": ("Tangent-kernel change ‖K−K₀‖/‖K₀‖", -1.0, "∝ n^-1"),
+    "rel_weight_change": ("Input-to-hidden weight change ‖W₁−W₁(0)‖/‖W₁(0)‖", -0.5, "∝ n^-1/2"),
+    "kernel_change": ("Tangent-kernel change ‖K−K₀‖/‖K₀‖", -1.0, "∝ n^-1 (smooth φ)"),
 }
 LABELS = {"sp": "SP", "ntk": "NTK", "mup": "muP"}
 KIND_COLORS = {"target": "#9d9d9d", "train": "#000000", "network": "#4e79a7", "linearised": "#f28e2b"}
@@ -22,31 +22,38 @@ _POW2 = [2**k for k in range(1, 15)]
 _UPPER = "datum.value == 'mup' ? 'muP' : upper(datum.value)"
 
 
-def change_vs_width(df: pd.DataFrame, measure: str, slopes: pd.DataFrame | None = None) -> alt.LayerChart:
+def change_vs_width(bands: pd.DataFrame, measure: str, slopes: pd.DataFrame | None = None) -> alt.LayerChart:
     """One panel of the lazy/rich sweep: ``measure`` against width on log-log axes, one line per parametrization.
 
-    A dashed grey line through the smallest-width NTK point shows the lazy-regime slope (-1/2 or -1); ``slopes``
-    (from ``core.feature_learning.width_slopes``) puts the fitted slopes in the subtitle.
+    ``bands`` is ``core.feature_learning.change_bands`` (geometric mean over seeds and the min-max band, shaded). A
+    dashed grey line through the smallest-width NTK point shows the lazy-regime slope (-1/2, or -1 for the kernel
+    with a smooth activation); ``slopes`` (``width_slopes``) puts the fitted slopes, mean ± sd over seeds, in the
+    subtitle.
     """
     title, slope, label = MEASURES[measure]
-    data = df[np.isfinite(df[measure]) & (df[measure] > 0)]
+    data = bands[bands["measure"] == measure]
     x = alt.X(
         "width:Q", title="hidden width n (log scale)", scale=alt.Scale(type="log", base=2), axis=alt.Axis(values=_POW2)
     )
-    y = alt.Y(f"{measure}:Q", title="relative change (log scale)", scale=alt.Scale(type="log"))
+    y = alt.Y("value:Q", title="relative change (log scale)", scale=alt.Scale(type="log"))
     color = alt.Color(
         "parametrization:N",
         title=None,
         scale=color_scale(data["parametrization"].unique()),
         legend=alt.Legend(orient="top", labelExpr=_UPPER.replace("value", "label")),
     )
-    tip = ["parametrization", "width", alt.Tooltip(f"{measure}:Q", format=".4g")]
-    layers = [alt.Chart(data).mark_line(point=True).encode(x=x, y=y, color=color, tooltip=tip)]
+    tip = ["parametrization", "width", alt.Tooltip("value:Q", format=".4g", title="geometric mean"), "n_seeds"]
+    tip += [alt.Tooltip("low:Q", format=".4g", title="min"), alt.Tooltip("high:Q", format=".4g", title="max")]
+    base = alt.Chart(data).encode(x=x, color=color)
+    layers = [
+        base.mark_area(opacity=0.2).encode(y="low:Q", y2="high:Q"),
+        base.mark_line(point=True).encode(y=y, tooltip=tip),
+    ]
     anchor = data[data["parametrization"] == "ntk"].sort_values("width")
     if len(anchor) and data["width"].nunique() > 1:
-        w0, y0 = float(anchor["width"].iloc[0]), float(anchor[measure].iloc[0])
+        w0, y0 = float(anchor["width"].iloc[0]), float(anchor["value"].iloc[0])
         ws = np.array(sorted(data["width"].unique()), dtype=float)
-        ref = pd.DataFrame({"width": ws, measure: y0 * (ws / w0) ** slope, "label": f"theory {label}"})
+        ref = pd.DataFrame({"width": ws, "value": y0 * (ws / w0) ** slope, "label": f"theory {label}"})
         theory = alt.Chart(ref).encode(x=x, y=y)
         layers += [
             theory.mark_line(strokeDash=[6, 4], color=SERIES_COLORS["theory"]).encode(tooltip=["label:N"]),
@@ -58,7 +65,9 @@ def change_vs_width(df: pd.DataFrame, measure: str, slopes: pd.DataFrame | None 
     if slopes is not None:
         fitted = slopes[slopes["measure"] == measure]
         subtitle = "fitted slope: " + ", ".join(
-            f"{LABELS.get(r.parametrization, r.parametrization)} {r.slope:.2f}" for r in fitted.itertuples()
+            f"{LABELS.get(r.parametrization, r.parametrization)} {r.slope:.2f}"
+            + (f" ± {r.slope_sd:.2f}" if np.isfinite(r.slope_sd) else "")
+            for r in fitted.itertuples()
         )
     return alt.layer(*layers).properties(height=HEIGHT, title=alt.Title(title, subtitle=subtitle))
 
@@ -78,21 +87,27 @@ def live_changes(records: pd.DataFrame) -> alt.Chart:
     )
 
 
-def coord_chart(df: pd.DataFrame, value: str = "act_rms", *, title: str = "") -> alt.FacetChart:
-    """Coord check: activation size against width at each step (colour), one panel per layer; log-log axes."""
-    data = df[np.isfinite(df[value]) & (df[value] > 0)]
+def coord_chart(bands: pd.DataFrame, value: str = "act_rms", *, title: str = "") -> alt.FacetChart:
+    """Coord check in microsoft/mup's layout: one panel per step, size against width, a line per layer; log-log.
+
+    ``bands`` is ``core.mup.coord_bands``: the geometric mean over seeds (line) and the min-max band (shaded).
+    """
+    data = bands.assign(step_label=bands["step"].map(lambda t: "init" if t == 0 else f"step {t}"))
     y_title = "RMS of activations (log)" if value == "act_rms" else "RMS of h(t) − h(0) (log)"
+    layers = sorted(data["layer"].unique(), key=lambda name: (name == "output", name))
+    color = alt.Color("layer:N", title="layer", sort=layers, scale=color_scale(layers), legend=alt.Legend(orient="top"))
+    x = alt.X("width:Q", title="width (log)", scale=alt.Scale(type="log", base=2))
+    tip = ["layer", "width", "step", alt.Tooltip("value:Q", format=".4g"), "n_seeds"]
+    base = alt.Chart().encode(x=x, color=color)
+    band = base.mark_area(opacity=0.2).encode(y=alt.Y("low:Q", scale=alt.Scale(type="log")), y2="high:Q")
+    lines = base.mark_line(point=True).encode(
+        y=alt.Y("value:Q", title=y_title, scale=alt.Scale(type="log")), tooltip=tip
+    )
+    steps = list(dict.fromkeys(data.sort_values("step")["step_label"]))
     return (
-        alt.Chart(data)
-        .mark_line(point=True)
-        .encode(
-            x=alt.X("width:Q", title="width (log)", scale=alt.Scale(type="log", base=2)),
-            y=alt.Y(f"{value}:Q", title=y_title, scale=alt.Scale(type="log")),
-            color=alt.Color("step:O", title="step", scale=alt.Scale(scheme="viridis"), legend=alt.Legend(orient="top")),
-            tooltip=["layer", "width", "step", alt.Tooltip(f"{value}:Q", format=".4g")],
-        )
-        .properties(width=190, height=200)
-        .facet(column=alt.Column("layer:N", title=title, sort=sorted(data["layer"].unique())))
+        alt.layer(band, lines, data=data)
+        .properties(width=150, height=180)
+        .facet(column=alt.Column("step_label:N", title=title, sort=steps))
         .resolve_scale(y="shared")
     )
 
