@@ -5,12 +5,13 @@ No streamlit here (``ui/runs.py`` draws it); the tests drive it directly.
 - **One run per key.** A run key is (function, configuration). A viewer asking for a run that is queued or running
   joins it; every viewer then reads the same live records and gets the same result. Finished runs stay in an LRU
   bounded by bytes, and (when a ``DiskCache`` is given) on disk.
-- **Workers are threads.** Measured on the 2-core machine (``python /tmp/threads_vs_procs`` style, see the report of
-  issue 10): two lottery-ticket trainings take 3.3 s alone, 6.0 s one after the other, 6.6 s in two threads (small
-  nets are bound by Python overhead under the GIL, so threads interleave rather than overlap) and far longer in two
-  freshly spawned processes (each re-imports torch and rebuilds its data: ~10 s and ~300 MB before its first step).
-  Threads cost no memory per run, share the imported data and stream records for free; with one torch thread per
-  run, the pool runs ``workers`` (default: the number of cores) at a time and queues the rest.
+- **Workers are threads.** Measured with ``python bench/bench_crowd.py --threads`` (two lottery-ticket trainings,
+  2 rounds x 3 epochs, medians of 5, on the 2-core machine while other jobs loaded it): one alone 6.2 s, two one
+  after the other 12.4 s, two in threads of one process 9.5 s, two in two warm worker processes 9.6 s. Torch
+  releases the GIL inside its ops, so threads overlap about as well as processes here, while each process costs
+  ~460 MB of RSS (its own torch, data and allocator) and ~50 s to spawn and import under that load, and would have
+  to stream its records back. So the pool is threads (one torch thread each), ``workers`` of them (default: the
+  number of cores).
 - **FIFO, viewers first.** Viewer runs are served in arrival order; background ("warm") runs only take a worker no
   viewer run waits for, and a viewer run that finds every worker busy preempts a running warm run (requeued).
 - **Cancellation is cooperative.** Every viewer heartbeats the runs it follows; a run whose last viewer detached or

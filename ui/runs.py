@@ -152,8 +152,11 @@ def reproduce_code(fn: Callable, config: Any) -> str:
     imports: set[tuple[str, str]] = {(fn.__module__, fn.__qualname__.split(".")[0])}
     source = _py(config, imports)
     lines = ["# Run from the repository root (python, or a notebook started there)."]
-    for module, name in sorted(imports):
-        lines.append("import numpy as np" if module == "numpy" else f"from {module} import {name}")
+    modules: dict[str, set[str]] = {}
+    for module, name in imports:
+        modules.setdefault(module, set()).add(name)
+    for module, names in sorted(modules.items()):
+        lines.append("import numpy as np" if module == "numpy" else f"from {module} import {', '.join(sorted(names))}")
     call = f"{fn.__qualname__}(**config)" if isinstance(config, dict) else f"{fn.__qualname__}(config)"
     return "\n".join([*lines, "", f"config = {source}", f"result = {call}", ""])
 
@@ -187,8 +190,13 @@ def finished_run(fn: Callable, config: Any) -> tuple[Any, list[str]] | None:
     return None if stored is None else (stored.result, list(stored.warnings))
 
 
+def _served() -> bool:
+    """Whether a real server runs the script (AppTest mocks the runtime; bare mode has none)."""
+    return runtime.exists() and type(runtime.get_instance()) is runtime.Runtime  # a spec'd mock passes isinstance
+
+
 def _blocking() -> bool:
-    return (not runtime.exists()) if BLOCKING is None else BLOCKING
+    return (not _served()) if BLOCKING is None else BLOCKING
 
 
 def _viewer(key: str) -> str:
@@ -413,7 +421,7 @@ def warm_in_background(defaults: Callable[[], list[tuple[Callable, Any, str]]]) 
 
     Warming runs under a server only (not in AppTest or bare mode), unless ``LTL_RUN_WARM=0``.
     """
-    if not runtime.exists() or os.environ.get("LTL_RUN_WARM", "1") == "0":
+    if not _served() or os.environ.get("LTL_RUN_WARM", "1") == "0":
         return None
     thread = threading.Thread(target=lambda: warm(defaults()), name="run-warm-defaults", daemon=True)
     thread.start()
