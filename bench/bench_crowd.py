@@ -57,7 +57,8 @@ class Server:
         env = {**os.environ, "LTL_RUN_WARM": "0", "LTL_RUN_CACHE_DIR": self.cache}
         cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
                "--server.address", "127.0.0.1", "--server.headless", "true"]  # fmt: skip
-        self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        self.log = open(Path(self.cache) / "server.log", "w+")  # closed in stop()
+        self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=self.log)
         self.url = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
@@ -79,13 +80,18 @@ class Server:
                 return int(line.split()[1]) / 1024
         return float("nan")
 
-    def stop(self) -> None:
+    def stop(self) -> str:
+        """Stop the server; returns the warnings and errors it logged."""
         self.proc.terminate()
         try:
             self.proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             self.proc.kill()
+        self.log.seek(0)
+        logged = self.log.read()
+        self.log.close()
         shutil.rmtree(self.cache, ignore_errors=True)
+        return "\n".join(line for line in logged.splitlines() if "WARNING" in line or "ERROR" in line)
 
 
 async def _viewer(browser, url: str, delay: float, t0: float, timeout_s: float) -> dict:
@@ -96,7 +102,11 @@ async def _viewer(browser, url: str, delay: float, t0: float, timeout_s: float) 
 
     async def watch() -> None:
         while True:
-            for text in await page.locator('[data-testid="stProgress"]').all_inner_texts():
+            try:
+                texts = await page.locator('[data-testid="stProgress"]').all_inner_texts()
+            except Exception:  # the page is navigating (the router's first rerun)
+                texts = []
+            for text in texts:
                 if "queued" in text and not seen["queued"]:
                     seen["queued"] = text.split("queued: ", 1)[1]
                 if "watched by" in text:
@@ -139,7 +149,9 @@ def run_case(name: str, urls: list[str], *, port: int, stagger: float, timeout_s
         cpu = server.cpu_seconds() - cpu0
         rss = server.peak_rss_mb()
     finally:
-        server.stop()
+        logged = server.stop()
+    if logged:
+        print(f"{name}: the server logged\n{logged}")
     return {"case": name, "wall": wall, "views": views, "cpu": cpu, "rss": rss}
 
 

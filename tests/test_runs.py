@@ -149,6 +149,18 @@ def test_a_viewer_that_stops_heartbeating_has_left(make_service) -> None:
     assert run.done.wait(3) and run.state == "cancelled"  # alice stops polling too
 
 
+def test_a_closed_tab_lets_its_runs_go_without_waiting_for_the_heartbeat(make_service) -> None:
+    sessions = {"tab1": True, "tab2": True}
+    svc = make_service(heartbeat_s=60.0, alive=lambda viewer: sessions[viewer.split(":")[0]])
+    run = submit(svc, endless, Gate(7, threading.Event()), "tab1:key")
+    submit(svc, endless, run.config, "tab2:key")
+    sessions["tab1"] = False
+    time.sleep(1.0)
+    assert run.state == "running" and set(run.viewers) == {"tab2:key"}
+    sessions["tab2"] = False
+    assert run.done.wait(3) and run.state == "cancelled"
+
+
 def test_finished_results_are_evicted_by_bytes_least_recent_first(make_service) -> None:
     item = np.zeros(1000)  # 8000 bytes
     svc = make_service(max_bytes=3 * item.nbytes + 1000)

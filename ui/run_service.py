@@ -177,6 +177,9 @@ class RunService:
         Where finished runs are also written, and looked up after a restart.
     heartbeat_s : float
         A viewer that has not sent a heartbeat for this long no longer watches.
+    alive : callable, optional
+        ``alive(viewer)`` is false once the viewer's browser session is gone (a closed tab): checked every tick, so
+        a closed tab lets its runs go within a second, without waiting for ``heartbeat_s``.
     """
 
     def __init__(
@@ -187,11 +190,12 @@ class RunService:
         max_bytes: int,
         disk: DiskCache | None = None,
         heartbeat_s: float = 4.0,
+        alive: Callable[[str], bool] | None = None,
     ) -> None:
         if workers < 1 or max_waiting < 0 or max_bytes < 0:
             raise ValueError("need workers >= 1, max_waiting >= 0 and max_bytes >= 0")
         self.workers, self.max_waiting, self.max_bytes = workers, max_waiting, max_bytes
-        self.disk, self.heartbeat_s = disk, heartbeat_s
+        self.disk, self.heartbeat_s, self.alive = disk, heartbeat_s, alive
         self._cond = threading.Condition()
         self._queue: list[tuple[int, int, Run]] = []
         self._active: dict[tuple, Run] = {}  # queued or running, by key
@@ -290,6 +294,7 @@ class RunService:
         with self._cond:
             run.viewers.pop(viewer, None)
             if run.in_flight and run.priority == VIEWER and not run.viewers:
+                log.info("Cancelling run %s: its last viewer left", run.label or run.key[:2])
                 self._cancel(run)
 
     def close(self) -> None:
@@ -421,7 +426,8 @@ class RunService:
                 now = time.monotonic()
                 for run in list(self._active.values()):
                     for viewer, beat in list(run.viewers.items()):
-                        if now - beat > self.heartbeat_s:
+                        if now - beat > self.heartbeat_s or (self.alive is not None and not self.alive(viewer)):
                             del run.viewers[viewer]
                     if run.priority == VIEWER and not run.viewers:
+                        log.warning("Cancelling run %s: its viewers closed their tabs or stopped polling", run.label)
                         self._cancel(run)

@@ -38,13 +38,17 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 from streamlit import runtime
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from ui.run_service import QueueFull, Run, RunService
 from ui.run_store import DiskCache, Stored
 
 POLL_S = 1.0  # how often a viewer's fragment redraws a run it follows (and heartbeats it)
 KEEPALIVE_S = 2.0  # heartbeat of runs the session follows from another tab of the page
-HEARTBEAT_S = 5.0  # a viewer silent for this long has left
+# A viewer silent for this long has left. A closed tab is noticed sooner, from its session (``_session_alive``); the
+# heartbeat covers a session that stays connected but stopped polling. It is generous because on a loaded server a
+# fragment rerun can wait several seconds for the CPU, and a watched run must never be cancelled by mistake.
+HEARTBEAT_S = 15.0
 BLOCKING: bool | None = None  # wait for runs in the script thread; None: only without a server (AppTest, bare mode)
 
 _service: list[RunService] = []
@@ -81,6 +85,7 @@ def service() -> RunService:
                     max_bytes=_env_int("LTL_RUN_MEMORY_MB", 256) << 20,
                     disk=disk,
                     heartbeat_s=HEARTBEAT_S,
+                    alive=_session_alive if _served() else None,
                 )
             )
         return _service[0]
@@ -200,8 +205,15 @@ def _blocking() -> bool:
 
 
 def _viewer(key: str) -> str:
-    session = st.session_state.setdefault("_run_viewer", uuid.uuid4().hex)
+    """A viewer id: the browser session's id and the run's place on the page."""
+    ctx = get_script_run_ctx() if _served() else None  # AppTest gives every session the same id
+    session = ctx.session_id if ctx is not None else st.session_state.setdefault("_run_viewer", uuid.uuid4().hex)
     return f"{session}:{key}"
+
+
+def _session_alive(viewer: str) -> bool:
+    """False once the browser session of ``viewer`` has disconnected (the tab was closed)."""
+    return runtime.get_instance().is_active_session(viewer.split(":", 1)[0])
 
 
 def _ago(seconds: float) -> str:
