@@ -138,6 +138,21 @@ def test_a_run_is_cancelled_when_its_last_viewer_leaves(make_service) -> None:
     assert submit(svc, gated, Gate(4, threading.Event()), "carol").config.value == 4  # the worker is free again
 
 
+def test_asking_again_for_a_run_being_cancelled_starts_a_new_one(make_service) -> None:
+    svc = make_service(workers=2)
+    config = Gate(8, threading.Event())
+    old = submit(svc, endless, config, "alice")
+    wait_until(lambda: old.records)
+    svc.detach(old, "alice")  # A -> B: the old run is cancelled ...
+    new = submit(svc, endless, config, "alice")  # ... and B -> A again before it noticed
+    assert new is not old
+    assert old.done.wait(3) and old.state == "cancelled"
+    assert svc.active(old.key) is new
+    wait_until(lambda: new.state == "running")
+    config.release.set()
+    assert new.done.wait(3) and new.state == "done" and svc.finished(old.key).result == 8
+
+
 def test_a_viewer_that_stops_heartbeating_has_left(make_service) -> None:
     svc = make_service(heartbeat_s=0.3)
     run = submit(svc, endless, Gate(5, threading.Event()), "alice")

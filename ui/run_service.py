@@ -263,6 +263,8 @@ class RunService:
         stored = None if fresh else self.finished(key)
         with self._cond:
             run = self._active.get(key)
+            if run is not None and run.cancel.is_set():  # being cancelled: it ends at its next callback
+                run = None
             if run is None:
                 if stored is not None:
                     return stored

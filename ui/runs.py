@@ -406,13 +406,14 @@ def keep_alive(page: str) -> None:
         if where != page:
             svc.detach(run, viewer)
             del followed[key]
-    if _blocking() or not any(run.in_flight for run, _, _ in followed.values()):
+    watching = [(run, viewer) for run, viewer, _ in followed.values() if run.in_flight]
+    if _blocking() or not watching:
         return
 
     def beat() -> None:
-        for run, viewer, _ in list(followed.values()):
+        for run, viewer in watching:
             svc.heartbeat(run, viewer)
-        if any(not run.in_flight for run, _, _ in followed.values()):
+        if any(not run.in_flight for run, _ in watching):
             st.rerun(scope="app")
 
     st.fragment(beat, run_every=KEEPALIVE_S)()
