@@ -1,4 +1,8 @@
-"""Learning Theory Lab: the router, plus the process set-up every page relies on (thread counts, preloading)."""
+"""Learning Theory Lab: the router, plus the process set-up every page relies on.
+
+Thread counts, a background import of torch and POT, the run service's warm defaults, and the heartbeat of the runs
+a session follows (``ui.runs.keep_alive``).
+"""
 
 import importlib
 import threading
@@ -6,8 +10,10 @@ import threading
 import streamlit as st
 from threadpoolctl import threadpool_limits
 
+from ui import runs
 from ui.page import ROUTED
 from ui.registry import HOME, available_topics
+from ui.warm_defaults import default_runs
 
 # One BLAS thread per computation (numpy's pools start before this file runs, so the limit is set here, for the
 # whole server process; torch's thread count is set by core/__init__.py). On 2 shared cores, small matrix work is
@@ -30,6 +36,15 @@ def _preload_science() -> threading.Thread:
 
 _preload_science()
 
+
+@st.cache_resource(show_spinner=False)
+def _warm_defaults() -> threading.Thread | None:
+    """Queue every training page's default run once per server, behind any viewer's run (see ui/warm_defaults.py)."""
+    return runs.warm_in_background(default_runs)
+
+
+_warm_defaults()
+
 st.set_page_config(page_title="Learning Theory Lab", page_icon=":material/science:", layout="wide")
 st.session_state[ROUTED] = True
 
@@ -37,4 +52,6 @@ sections: dict[str, list] = {HOME.section: [st.Page(HOME.file, title=HOME.title,
 for info in available_topics():
     sections.setdefault(info.section, []).append(st.Page(info.file, title=info.title, icon=info.icon))
 
-st.navigation(sections).run()
+page = st.navigation(sections)
+runs.keep_alive(page.url_path)
+page.run()

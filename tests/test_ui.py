@@ -1,159 +1,179 @@
-"""The UI kit: upload parsing, chart builders and the live-run cache."""
+"""AppTest of the live-run view (ui/runs.py): Stop, a settings change mid-run, a finished run, warm defaults."""
 
 from __future__ import annotations
 
-import io
-import pickle
+import time
+from dataclasses import dataclass
 
-import altair as alt
-import numpy as np
-import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from ui import charts
-from ui.controls import parse_csv, parse_npz
-from ui.runs import run_key
+from tests.apptest_helpers import assert_clean, open_page
+from ui import runs
+from ui.registry import available_topics
+from ui.run_service import Run, RunService
+from ui.warm_defaults import default_runs
 
 
-def test_parse_csv_reads_numbers() -> None:
-    df = parse_csv(b"x,y\n1,2\n3,4.5\n", required=["x", "y"])
-    assert df["y"].tolist() == [2.0, 4.5]
+@dataclass(frozen=True)
+class Slow:
+    """A test run: reports progress every 5 ms for ``seconds``, then returns ``n``."""
+
+    n: int
+    seconds: float
 
 
-@pytest.mark.parametrize(
-    ("raw", "match"),
-    [
-        (b"a,b\n1,2\n", "needs the column"),
-        (b"x,y\n1,nan\n", "not finite numbers"),
-        (b"x,y\n1,hello\n", "not finite numbers"),
-        (b"x,y\n1,inf\n", "not finite numbers"),
-        (b"", "not a readable CSV"),
-        (b"x,y\n", "between 1 and"),
-    ],
-)
-def test_parse_csv_says_what_to_fix(raw: bytes, match: str) -> None:
-    with pytest.raises(ValueError, match=match):
-        parse_csv(raw, required=["x", "y"])
+def slow(config: Slow, *, callback=None) -> int:
+    start = time.monotonic()
+    while time.monotonic() - start < config.seconds:
+        if callback is not None:
+            callback({"progress": (time.monotonic() - start) / config.seconds, "n": config.n})
+        time.sleep(0.005)
+    return config.n
 
 
-def _npz(**arrays: np.ndarray) -> bytes:
-    buf = io.BytesIO()
-    np.savez(buf, **arrays)
-    return buf.getvalue()
-
-
-def test_parse_npz_reads_arrays() -> None:
-    out = parse_npz(_npz(features=np.ones((4, 2)), labels=np.arange(4)), required=["features", "labels"])
-    assert out["features"].shape == (4, 2)
-
-
-def test_parse_npz_never_unpickles() -> None:
-    raw = _npz(features=np.array([{"evil": 1}], dtype=object), labels=np.arange(1))
-    with pytest.raises(ValueError, match="never unpickled"):
-        parse_npz(raw, required=["features", "labels"])
-
-
-@pytest.mark.parametrize(
-    ("raw", "match"),
-    [
-        (_npz(features=np.ones(3)), "needs the array"),
-        (_npz(features=np.array([np.nan]), labels=np.arange(1)), "NaN or inf"),
-        (_npz(features=np.array(["a"]), labels=np.arange(1)), "must be numeric"),
-        (b"not a zip file", "not a readable NPZ"),
-        (pickle.dumps({"features": 1}), "not a readable NPZ|never unpickled"),
-    ],
-)
-def test_parse_npz_says_what_to_fix(raw: bytes, match: str) -> None:
-    with pytest.raises(ValueError, match=match):
-        parse_npz(raw, required=["features", "labels"])
-
-
-def test_series_keep_their_colour_across_charts() -> None:
-    one = charts.color_scale(["W1", "KL"]).to_dict()
-    two = charts.color_scale(["KL", "JS", "W1"]).to_dict()
-    assert dict(zip(one["domain"], one["range"]))["W1"] == dict(zip(two["domain"], two["range"]))["W1"]
-
-
-def test_unknown_series_get_distinct_colours() -> None:
-    scale = charts.color_scale(["alpha", "beta", "gamma"]).to_dict()
-    assert len(set(scale["range"])) == 3
-
-
-def test_builders_give_valid_vega_lite() -> None:
-    df = pd.DataFrame({"x": [1.0, 2.0, 4.0], "y": [1.0, 0.5, 0.25], "s": ["train", "test", "train"]})
-    layered = alt.layer(
-        charts.line(df, "x", "y", "s", x_title="x (units)", y_title="y (bits)", log_x=True, log_y=True),
-        charts.rule(2.0, label="p = n"),
-        charts.shade(1.0, 2.0, label="terminal phase"),
-    )
-    spec = layered.to_dict()
-    assert spec["layer"][0]["encoding"]["x"]["scale"]["type"] == "log"
-    assert spec["layer"][0]["encoding"]["y"]["title"] == "y (bits)"
-    for chart in (
-        charts.scatter(df, "x", "y", "s", x_title="x", y_title="y", equal_axes=True),
-        charts.bars(df, "x", "y", "s", x_title="x", y_title="y"),
-        charts.heatmap(df, "s", "s", "y", x_title="a", y_title="b", value_title="v", domain_mid=0.5),
-        charts.band(df.assign(lo=df.y - 0.1, hi=df.y + 0.1), "x", "lo", "hi", "s"),
-    ):
-        assert "mark" in chart.to_dict() or "layer" in chart.to_dict()
-
-
-def test_run_key_is_stable_and_distinguishes_configs() -> None:
-    assert run_key(test_run_key_is_stable_and_distinguishes_configs, {"b": 2, "a": 1}) == run_key(
-        test_run_key_is_stable_and_distinguishes_configs, {"a": 1, "b": 2}
-    )
-    assert run_key(test_builders_give_valid_vega_lite, {"a": 1}) != run_key(
-        test_builders_give_valid_vega_lite, {"a": 2}
-    )
-
-
-def _live_run_app() -> None:
+def script() -> None:
     import streamlit as st
 
-    from ui.runs import live_run
+    from tests.test_ui import Slow, slow
+    from ui import runs
 
-    def slow_square(*, n: int, callback=None) -> int:
-        st.session_state["calls"] = st.session_state.get("calls", 0) + 1
-        for i in range(n):
-            callback({"progress": (i + 1) / n, "i": i})
-        if n < 0:
-            raise ValueError("`n` must be >= 0. Got -1 instead.")
-        return n * n
-
-    n = st.number_input("n", value=3, key="n")
-    result = live_run(slow_square, {"n": int(n)}, label="Squaring", key="sq")
-    st.write(f"result={result}")
+    n = st.slider("n", 1, 5, 1, key="n")
+    seconds = float(st.query_params.get("seconds", "30"))
+    result = runs.live_run(slow, Slow(n, seconds), label="Slow run", key="slow")
+    if result is not None:
+        st.markdown(f"result {result}")
 
 
-def test_live_run_caches_finished_runs_and_reports_bad_input() -> None:
-    at = AppTest.from_function(_live_run_app).run()
-    assert not at.exception
-    assert at.markdown[-1].value == "result=9"
+@pytest.fixture
+def service():
+    svc = RunService(workers=2, max_waiting=4, max_bytes=1 << 20, heartbeat_s=30.0)
+    old, blocking = runs.use_service(svc), runs.BLOCKING
+    runs.BLOCKING = False  # follow runs as under a server: the script returns while they run
+    yield svc
+    runs.BLOCKING = blocking
+    runs.use_service(old)
+    svc.close()
+
+
+def wait_until(condition, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)
+
+
+def test_stop_cancels_the_run_nobody_else_watches(service: RunService) -> None:
+    at = AppTest.from_function(script, default_timeout=30).run()
+    assert_clean(at)
+    run = service.active(runs.run_key(slow, Slow(1, 30.0)))
+    assert run is not None and "Slow run" in at.get("progress")[0].proto.text
+    at.button(key="_run_stop_slow").click().run()
+    assert any("Run stopped by you" in i.value for i in at.info)
+    assert run.done.wait(3) and run.state == "cancelled" and run.records == []
+    at.button(key="_run_restart_slow").click().run()  # Run: starts it again
+    assert service.active(run.key) is not None and not at.info
+
+
+def test_a_settings_change_mid_run_cancels_the_old_run_and_shows_the_new(service: RunService) -> None:
+    at = AppTest.from_function(script, default_timeout=30)
+    at.query_params["seconds"] = "0.5"
     at.run()
-    assert at.session_state["calls"] == 1, "a finished run with the same config must come from the cache"
-    at.number_input(key="n").set_value(-1).run()
-    assert not at.exception
-    assert "must be >= 0" in at.error[0].value
+    old = service.active(runs.run_key(slow, Slow(1, 0.5)))
+    assert old is not None
+    at.slider(key="n").set_value(2).run()
+    assert old.done.wait(3) and old.state == "cancelled"  # no zombie run keeps a worker
+    new_key = runs.run_key(slow, Slow(2, 0.5))
+    wait_until(lambda: service.finished(new_key) is not None)
+    at.run()  # what the polling fragment triggers once the run is over
+    assert_clean(at)
+    assert [m.value for m in at.markdown if m.value.startswith("result")] == ["result 2"]
+    assert any("Finished in" in c.value for c in at.caption)
 
 
-def _warning_run_app() -> None:
-    import warnings
+def test_a_cached_run_says_when_it_was_computed_and_can_run_again(service: RunService) -> None:
+    config = Slow(3, 0.05)
+    got = service.request(slow, config, key=runs.run_key(slow, config))  # a background ("warm") run
+    assert isinstance(got, Run) and got.done.wait(5)
+    at = AppTest.from_function(script, default_timeout=30)
+    at.query_params["seconds"] = "0.05"
+    at.run()
+    at.slider(key="n").set_value(3).run()
+    caption = next(c.value for c in at.caption if "Cached run" in c.value)
+    assert "in the background after the server started" in caption
+    code = at.get("code")[0].value
+    assert "from tests.test_ui import Slow, slow" in code and "config = Slow(n=3, seconds=0.05)" in code
+    at.button(key="_run_again_slow").click().run()
+    again = service.active(runs.run_key(slow, config))
+    assert again is not None and again is not got  # a fresh run, watched live
+    assert again.done.wait(5)
+    at.run()
+    assert any("Finished in" in c.value for c in at.caption)
 
+
+def two_pages() -> None:
     import streamlit as st
 
-    from ui.runs import live_run
+    from tests.test_ui import Slow, slow
+    from ui import runs
 
-    def noisy(*, n: int, callback=None) -> int:
-        warnings.warn("Did not converge: increase `max_iter`.", RuntimeWarning, stacklevel=2)
-        return n
+    page = st.query_params.get("page", "a")
+    runs.keep_alive(page)  # as app.py does before running the page
+    if page == "a":
+        runs.live_run(slow, Slow(4, 30.0), label="Slow run", key="slow")
 
-    st.write(f"result={live_run(noisy, {'n': 1}, label='Noisy', key='noisy')}")
+
+def test_navigating_away_lets_the_run_go(service: RunService) -> None:
+    at = AppTest.from_function(two_pages, default_timeout=30).run()
+    run = service.active(runs.run_key(slow, Slow(4, 30.0)))
+    assert run is not None and run.viewers
+    at.query_params["page"] = "b"
+    at.run()
+    assert run.done.wait(3) and run.state == "cancelled"
 
 
-def test_live_run_shows_warnings_on_first_run_and_on_cached_revisit() -> None:
-    at = AppTest.from_function(_warning_run_app).run()
-    assert "increase `max_iter`" in at.warning[0].value
-    revisit = AppTest.from_function(_warning_run_app).run()
-    assert revisit.markdown[-1].value == "result=1"
-    assert "increase `max_iter`" in revisit.warning[0].value
+class Recorder:
+    """A run service that records what pages ask for and runs nothing."""
+
+    def __init__(self) -> None:
+        self.asked: list[tuple] = []
+
+    def finished(self, key):
+        return None
+
+    def request(self, fn, config, *, key, viewer=None, label="", fresh=False):
+        self.asked.append((key, config))
+        return Run(key, fn, config, label, 0, 0)
+
+    def heartbeat(self, run, viewer) -> None:
+        pass
+
+    def detach(self, run, viewer) -> None:
+        pass
+
+    def ahead(self, run) -> int:
+        return 0
+
+
+def test_every_training_pages_default_run_is_warmed() -> None:
+    warm = {runs.run_key(fn, config) for fn, config, _ in default_runs()}
+    old, blocking = runs.BLOCKING, runs.BLOCKING
+    runs.BLOCKING = False
+    asked = {}
+    try:
+        for info in available_topics():
+            recorder = Recorder()
+            runs.use_service(recorder)
+            open_page(info.url_path)
+            asked[info.url_path] = recorder.asked
+    finally:
+        runs.BLOCKING = blocking
+        runs.use_service(None)
+    assert any(asked.values()), "no page asked for a run"
+    for stem, requests in asked.items():
+        for key, config in requests:
+            assert key in warm, (
+                f"pages/{stem}.py asks at its defaults for {key[0]}.{key[1]} with\n    {config!r}\nwhich "
+                "ui/warm_defaults.py does not list: update its entry for this page to build this configuration."
+            )
+    del old

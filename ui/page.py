@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import importlib
 import re
-import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import altair as alt
 import pandas as pd
 import streamlit as st
+
+from ui.run_service import collect_warnings
 
 ROUTED = "_routed_by_app"  # session flag set by app.py on every run
 
@@ -51,10 +52,9 @@ def _cached_call(module: str, qualname: str, args: tuple, kwargs: dict) -> tuple
     fn = importlib.import_module(module)
     for part in qualname.split("."):
         fn = getattr(fn, part)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+    with collect_warnings() as caught:  # this thread's warnings only: sessions share the process
         result = fn(*args, **kwargs)
-    return result, list(dict.fromkeys(str(w.message) for w in caught))
+    return result, list(caught)
 
 
 def compute(fn: Callable, *args: Any, **kwargs: Any) -> Any | None:
