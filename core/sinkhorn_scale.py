@@ -151,3 +151,11 @@ def scale_run(config: ScaleConfig = ScaleConfig(), *, callback: Callable[[dict],
             stacklevel=2,
         )
     return df
+
+
+def lp_exponent(df: pd.DataFrame, *, min_n: int = 1000) -> float:
+    """Fitted p of the LP's seconds ~ n^p over its sizes >= ``min_n`` (at least its two largest); NaN below two."""
+    lp = df[df["solver"] == LP_SOLVER].sort_values("n")
+    lp = lp.tail(max(2, int((lp["n"] >= min_n).sum())))
+    ok = lp[lp["seconds"] > 0]
+    return float(np.polyfit(np.log(ok["n"]), np.log(ok["seconds"]), 1)[0]) if len(ok) >= 2 else float("nan")

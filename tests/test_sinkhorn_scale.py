@@ -93,3 +93,15 @@ def test_float32_overflow_names_the_knob():
 def test_unconverged_run_warns_with_knob():
     with pytest.warns(UserWarning, match="max_iter"):
         scale_run(ScaleConfig(sizes=(50,), lp_max=0, eps=0.005, dtype="float64", tol=1e-12, max_iter=3))
+
+
+def test_lp_exponent_recovers_a_known_power():
+    import pandas as pd
+
+    from core.sinkhorn_scale import lp_exponent
+
+    n = np.array([500, 1000, 2000, 4000])
+    df = pd.DataFrame({"n": n, "solver": LP_SOLVER, "seconds": 1e-9 * n**2.7})
+    assert lp_exponent(df) == pytest.approx(2.7)
+    assert lp_exponent(df, min_n=4000) == pytest.approx(2.7)  # still the two largest
+    assert np.isnan(lp_exponent(df.head(1)))
