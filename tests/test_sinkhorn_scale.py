@@ -54,6 +54,9 @@ def test_run_matches_independent_solvers_and_bytes():
     # the entropic plan costs more than the optimum, by at most eps log n (Peyre & Cuturi, Prop. 4.1)
     both = sk.set_index("n")["cost"].loc[[40, 80]].to_numpy() - lp["cost"].to_numpy()
     assert np.all(both > 0) and np.all(both <= 0.05 * np.log([40, 80]))
+    assert np.all(lp["marginal_error"] < 1e-12)  # the LP's plan is exact
+    # converged: ||.||_1 <= sqrt(n) ||.||_2 <= sqrt(n) tol (Cauchy-Schwarz), up to float32 round-off of the sums
+    assert np.all(sk["marginal_error"] <= np.sqrt(sk["n"]) * SMALL.tol + 1e-5)
     assert np.allclose(df["memory_mb"], (df["cost_bytes"] + df["plan_bytes"]) / 1e6)
 
 

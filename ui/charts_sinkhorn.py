@@ -210,7 +210,7 @@ def scale_charts(df: pd.DataFrame) -> alt.HConcatChart:
     base = alt.Chart(df).encode(
         x=alt.X("n:Q", title="points per cloud n", scale=alt.Scale(type="log")),
         color=alt.Color("solver:N", scale=_scale(names, colors), legend=alt.Legend(orient="bottom")),
-        tooltip=["n", "solver", "dtype", "seconds", "memory_mb", "iterations"],
+        tooltip=["n", "solver", "dtype", "seconds", "memory_mb", "iterations", "marginal_error"],
     )
     time_ = base.mark_line(point=True).encode(y=alt.Y("seconds:Q", title="wall time (s)", scale=alt.Scale(type="log")))
     mem = base.mark_line(point=True).encode(
