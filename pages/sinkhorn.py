@@ -5,6 +5,7 @@ from functools import partial
 import streamlit as st
 
 from core import sinkhorn_experiments as sx
+from core import sinkhorn_scale as sc
 from core.data import POINT_CLOUD_SHAPES
 from core.sinkhorn import epsilon_sweep
 from ui import charts_sinkhorn as charts
@@ -41,6 +42,9 @@ with st.sidebar:
     st.subheader("Cost as n grows")
     n_max = controls.select_slider("Largest n", SIZES[2:], SIZES[-1], key="sk_nmax")
     eps_n = controls.select_slider("ε for the timing", EPS[2:7], 0.03, key="sk_eps_n", format_func=fmt)
+    st.subheader("Past the LP")
+    big = controls.select_slider("Largest n for Sinkhorn", (4000, 6000, 8000, 10_000), 8000, key="sk_big")
+    lp_max = controls.select_slider("Largest n for the LP", (1000, 2000, 3000, 4000), 2000, key="sk_lpmax")
     st.subheader("Gradient flow")
     source = controls.select("Source cloud", POINT_CLOUD_SHAPES, "gaussian", key="sk_source")
     target = controls.select("Target cloud", POINT_CLOUD_SHAPES, "moons", key="sk_target")
@@ -53,7 +57,7 @@ if own is not None:
     h = compute(sx.histograms, own["a"].to_numpy(), own["b"].to_numpy(), x=own["x"].to_numpy() if "x" in own else None)
 else:
     h = compute(sx.example_histograms, bins)
-TABS = ["Normalisation", "The ε trade-off", "Accuracy vs time", "Cost as n grows", "Differentiable"]
+TABS = ["Normalisation", "The ε trade-off", "Accuracy vs time", "Cost as n grows", "Past the LP", "Differentiable"]
 tabs = st.tabs(TABS, key="sk_tab", bind="query-params")
 
 with tabs[0]:
@@ -112,6 +116,22 @@ with tabs[3]:
 
 with tabs[4]:
     if tabs[4].open is not False:
+        sizes = tuple(sorted({*(s for s in (500, 1000, 2000, 4000, 8000) if s < big), big, lp_max}))
+        cfg = sc.ScaleConfig(sizes=sizes, lp_max=lp_max, seed=seed)
+        st.markdown(
+            f"The same moons and ring at n up to {big:,}: Sinkhorn (ε = {cfg.eps:g}) on POT's torch backend in "
+            f"{cfg.dtype}, the exact LP (float64) only up to n = {lp_max:,}, as it grows about as n³. Both hold a "
+            "dense n × n cost matrix and plan; one run each, wall clock on a shared machine."
+        )
+        scale = live_run(
+            sc.scale_run, cfg, label="Solving at scale", key="sk_scale", live_chart=charts.scale_live_chart
+        )
+        if scale is not None:
+            show_chart(charts.scale_charts(scale), scale, name="past the LP")
+            notice(views.scale_notice(scale, compute(sc.lp_exponent, scale), cfg.eps))
+
+with tabs[5]:
+    if tabs[5].open is not False:
         st.markdown(
             "A cloud flows to the target along the gradient of the Sinkhorn loss: plans from POT on torch "
             "tensors, gradients from autograd. Drag the step slider under the chart."

@@ -96,3 +96,13 @@ def test_frontier_tab_puts_the_lp_on_the_trade_off():
 def test_iteration_counts_say_what_pot_ran():
     at = open_page("sinkhorn", SMALL)
     assert "POT checks the tolerance at iterations 1, 11, 21" in _notices(at)
+
+
+def test_past_the_lp_tab_quotes_time_and_memory():
+    at = open_page("sinkhorn", {"sk_tab": "Past the LP", "sk_big": "4000", "sk_lpmax": "1000"}, timeout=240)
+    assert_clean(at)
+    text = _notices(at)
+    assert "solved n = 4,000" in text  # float32: 2 x 16e6 entries x 4 bytes = 128 MB
+    assert "128 MB" in text and "4 bytes per entry" in text
+    assert "At n = 1,000 the exact LP took" in text and "extrapolated (not run)" in text
+    assert _charts(at) >= 1

@@ -201,3 +201,33 @@ def frontier_chart(df: pd.DataFrame) -> alt.LayerChart:
     lp = float(df.loc[df["solver"] == "exact", "seconds"].iloc[0])
     layers.append(rule(lp, label="exact LP (gap 0)", color=SERIES_COLORS["exact"]))
     return alt.layer(*layers).properties(height=HEIGHT - 40)
+
+
+def scale_charts(df: pd.DataFrame) -> alt.HConcatChart:
+    """Wall time and memory (cost matrix + plan) against n, log-log, one line per solver."""
+    names = sorted(df["solver"].unique())
+    colors = [SERIES_COLORS["exact"] if s.startswith("exact") else SERIES_COLORS["sinkhorn"] for s in names]
+    base = alt.Chart(df).encode(
+        x=alt.X("n:Q", title="points per cloud n", scale=alt.Scale(type="log")),
+        color=alt.Color("solver:N", scale=_scale(names, colors), legend=alt.Legend(orient="bottom")),
+        tooltip=["n", "solver", "dtype", "seconds", "memory_mb", "iterations", "marginal_error"],
+    )
+    time_ = base.mark_line(point=True).encode(y=alt.Y("seconds:Q", title="wall time (s)", scale=alt.Scale(type="log")))
+    mem = base.mark_line(point=True).encode(
+        y=alt.Y("memory_mb:Q", title="cost matrix + plan (MB)", scale=alt.Scale(type="log"))
+    )
+    return alt.hconcat(time_.properties(height=HEIGHT - 60), mem.properties(height=HEIGHT - 60))
+
+
+def scale_live_chart(records: pd.DataFrame) -> alt.Chart:
+    """The scale run so far: wall time against n per solver."""
+    return (
+        alt.Chart(records)
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("n:Q", scale=alt.Scale(type="log")),
+            y=alt.Y("seconds:Q", title="wall time (s)", scale=alt.Scale(type="log")),
+            color="solver:N",
+        )
+        .properties(height=HEIGHT - 60)
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 REFERENCES = [
@@ -99,3 +100,30 @@ def frontier_notice(front: pd.DataFrame) -> str:
         f"{sharp.rel_gap:.1%} but it takes {sharp.seconds:.3f} s in {sharp.iterations:.0f} iterations: halving "
         "the gap costs more iterations, and only past some n does Sinkhorn's n² per iteration beat the LP's ~n³."
     )
+
+
+def scale_notice(df: pd.DataFrame, exponent: float, eps: float) -> str:
+    """The largest n both solved, the largest n Sinkhorn solved, their memory, and the LP extrapolated (labelled)."""
+    lp, sk = df[df["solver"].str.startswith("exact")], df[~df["solver"].str.startswith("exact")].set_index("n")
+    top = sk.iloc[-1]
+    text = (
+        f"Sinkhorn (torch {top.dtype}, ε = {eps:g}) solved n = {top.name:,} in {top.seconds:.2f} s "
+        f"({top.iterations:.0f} iterations, {top.marginal_error:.2%} of the mass left in wrong columns), "
+        f"holding {top.memory_mb:,.0f} MB: the {top.name:,} × {top.name:,} cost "
+        f"matrix and plan at {top.cost_bytes / top.name**2:.0f} bytes per entry. "
+    )
+    if lp.empty:
+        return text + "The exact LP was not run (raise the LP limit to time it)."
+    last = lp.iloc[-1]
+    s = sk.loc[last.n]
+    text += (
+        f"At n = {last.n:,} the exact LP took {last.seconds:.2f} s against Sinkhorn's {s.seconds:.2f} s, whose "
+        f"cost is {(s.cost - last.cost) / last.cost:.0%} above the optimum (the blur's price at this ε). "
+    )
+    if np.isfinite(exponent) and top.name > last.n:
+        guess = last.seconds * (top.name / last.n) ** exponent
+        text += (
+            f"The LP's time grew as n^{exponent:.1f} here; extrapolated (not run) it would take about {guess:,.0f} s "
+            f"at n = {top.name:,}, with {2 * top.name**2 * 8 / 1e6:,.0f} MB of float64 cost matrix and plan."
+        )
+    return text
