@@ -441,6 +441,33 @@ def bootstrap_scaling_law(
     return pd.DataFrame(rows)
 
 
+@dataclass(frozen=True)
+class BootstrapConfig:
+    """The bootstrap of a scaling-law fit as one run: the runs (N, D, loss) as tuples, and the resampling knobs."""
+
+    N: tuple[float, ...]  # model sizes of the runs
+    D: tuple[float, ...]  # data sizes of the runs
+    loss: tuple[float, ...]  # final losses of the runs
+    n_boot: int = 40  # enough refits for a 90% band on a page; 100+ for a paper
+    delta: float = 1e-3  # Huber threshold of the Chinchilla objective (Hoffmann et al.)
+    seed: int = 0  # resampling seed
+
+
+def bootstrap_run(config: BootstrapConfig, *, callback: Callable[[dict], None] | None = None) -> pd.DataFrame:
+    """``bootstrap_scaling_law`` as a run of the experiment contract ``fn(config, *, callback)``."""
+    if not isinstance(config, BootstrapConfig):
+        raise TypeError(f"`config` must be a BootstrapConfig. Got {type(config).__name__} instead.")
+    return bootstrap_scaling_law(
+        np.asarray(config.N, dtype=float),
+        np.asarray(config.D, dtype=float),
+        np.asarray(config.loss, dtype=float),
+        n_boot=config.n_boot,
+        delta=config.delta,
+        seed=config.seed,
+        callback=callback,
+    )
+
+
 def frontier(
     laws: dict[str, Law],
     flops: np.ndarray,

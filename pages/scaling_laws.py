@@ -70,8 +70,10 @@ with tab_fit:
         res = compute(sc.residuals, law, n, d, loss)
         show_chart(charts.residuals(res), res, name="scaling residuals")
         boots = live_run(
-            sc.bootstrap_scaling_law,
-            {"N": n, "D": d, "loss": loss, "n_boot": n_boot},
+            sc.bootstrap_run,
+            sc.BootstrapConfig(
+                N=tuple(map(float, n)), D=tuple(map(float, d)), loss=tuple(map(float, loss)), n_boot=n_boot
+            ),
             label=f"Refitting {n_boot} bootstrap resamples",
             key="sl_bootstrap",
         )

@@ -197,22 +197,30 @@ def test_finished_results_are_evicted_by_bytes_least_recent_first(make_service) 
     assert svc.cached_bytes <= 3 * item.nbytes + 1000
 
 
-def warn_if(config: tuple, *, callback=None) -> str:
-    """Warns "did not converge" only when ``config[1]`` is true, after both runs are running (``config[2]``)."""
-    tag, warns, barrier = config
-    barrier.wait(5)
-    if warns:
+@dataclass(frozen=True)
+class WarnIf:
+    """A configuration for ``warn_if``: warn or not, once both runs are running (``barrier``)."""
+
+    tag: str
+    warns: bool
+    barrier: threading.Barrier
+
+
+def warn_if(config: WarnIf, *, callback=None) -> str:
+    """Warns "did not converge" only when ``config.warns``, after both runs are running."""
+    config.barrier.wait(5)
+    if config.warns:
         warnings.warn("did not converge: raise max_iter", UserWarning, stacklevel=1)
-    barrier.wait(5)
-    return tag
+    config.barrier.wait(5)
+    return config.tag
 
 
 def test_warnings_stay_with_their_own_run_every_time(make_service) -> None:
     svc = make_service(workers=2)
     for attempt in range(4):  # the same warning from the same line, again and again: no once-per-location dedup
         barrier = threading.Barrier(2)
-        quiet = submit(svc, warn_if, (f"quiet{attempt}", False, barrier))
-        loud = submit(svc, warn_if, (f"loud{attempt}", True, barrier))
+        quiet = submit(svc, warn_if, WarnIf(f"quiet{attempt}", False, barrier))
+        loud = submit(svc, warn_if, WarnIf(f"loud{attempt}", True, barrier))
         assert quiet.done.wait(5) and loud.done.wait(5)
         assert loud.warnings == ("did not converge: raise max_iter",)
         assert quiet.warnings == ()
@@ -237,16 +245,24 @@ def test_collect_warnings_is_per_thread() -> None:
     assert found == {"a": [], "b": ["solver stalled"]}
 
 
-def grok(config: tuple, *, callback=None) -> pd.DataFrame:
-    """``train_grokking`` under a key of its own (``config[1]`` only tells the runs apart)."""
-    return train_grokking(config[0], callback=callback)
+@dataclass(frozen=True)
+class Tagged:
+    """A grokking configuration under a key of its own (``tag`` only tells the runs apart)."""
+
+    config: GrokkingConfig
+    tag: int
+
+
+def grok(config: Tagged, *, callback=None) -> pd.DataFrame:
+    """``train_grokking`` under a key of its own."""
+    return train_grokking(config.config, callback=callback)
 
 
 def test_same_seed_same_result_alone_or_interleaved_with_three_others(make_service) -> None:
     alone = train_grokking(TINY_GROK)
     other = GrokkingConfig(**{**TINY_GROK.__dict__, "seed": 1})
     svc = make_service(workers=4)
-    started = [submit(svc, grok, (cfg, i)) for i, cfg in enumerate((TINY_GROK, other, TINY_GROK, other))]
+    started = [submit(svc, grok, Tagged(cfg, i)) for i, cfg in enumerate((TINY_GROK, other, TINY_GROK, other))]
     for run in started:
         assert run.done.wait(60) and run.state == "done", run.error
     pd.testing.assert_frame_equal(started[0].result, alone, check_exact=True)
@@ -278,6 +294,14 @@ def test_a_crashing_run_is_reported_and_the_pool_keeps_working(make_service, cap
     assert svc.finished(bad.key) is None and svc.finished(broken.key) is None  # errors are not cached
     ok = submit(svc, gated, Gate(3, done))
     assert ok.done.wait(5) and ok.result == 3
+
+
+def test_a_dict_configuration_is_refused_as_bad_input(make_service) -> None:
+    svc = make_service(workers=1)
+    run = submit(svc, gated, {"value": 1})
+    assert run.done.wait(5) and run.bad_input
+    assert "must be a frozen dataclass" in run.error and "Got dict for gated" in run.error
+    assert svc.finished(run.key) is None
 
 
 def test_a_full_queue_refuses_with_a_message(make_service) -> None:
@@ -434,9 +458,20 @@ def test_the_reproduce_snippet_runs_and_gives_the_same_result() -> None:
     assert json.loads(runs.config_json(train_grokking, TINY_GROK))["config"]["modulus"] == 11
 
 
+@dataclass(frozen=True)
+class Nested:
+    """A configuration with a nested dataclass, an array, a 1-tuple and an infinity."""
+
+    config: GrokkingConfig
+    x: np.ndarray
+    t: tuple
+    inf: float
+
+
 def test_the_reproduce_snippet_writes_arrays_and_nested_configs_exactly() -> None:
-    config = {"config": TINY_GROK, "x": np.array([0.1, 1 / 3, np.pi]), "t": (1,), "inf": float("inf")}
+    config = Nested(TINY_GROK, np.array([0.1, 1 / 3, np.pi]), (1,), float("inf"))
     scope: dict = {}
-    exec(runs.reproduce_code(gated, config).replace("result = gated(**config)", ""), scope)
-    assert scope["config"]["config"] == TINY_GROK and scope["config"]["t"] == (1,)
-    assert np.array_equal(scope["config"]["x"], config["x"]) and scope["config"]["inf"] == float("inf")
+    exec(runs.reproduce_code(gated, config).replace("result = gated(config)", ""), scope)
+    got = scope["config"]
+    assert got.config == TINY_GROK and got.t == (1,) and got.inf == float("inf")
+    assert np.array_equal(got.x, config.x) and got.x.dtype == config.x.dtype

@@ -17,8 +17,10 @@ from core.scaling import (
     KAPLAN,
     PF_DAY,
     PRESETS,
+    BootstrapConfig,
     ScalingLaw,
     bootstrap_intervals,
+    bootstrap_run,
     bootstrap_scaling_law,
     degeneracy,
     fit_scaling_law,
@@ -207,6 +209,16 @@ def test_bootstrap_spreads_around_the_truth() -> None:
     assert (boots["degenerate"] == "").all()
     assert boots["alpha"].std() > 0
     assert boots["E"].median() == pytest.approx(1.8, rel=0.05)
+
+
+def test_bootstrap_run_is_the_bootstrap_under_the_run_contract() -> None:
+    truth = ScalingLaw(E=1.8, A=400.0, B=1500.0, alpha=0.35, beta=0.33)
+    n, d, loss = _synthetic_runs(truth, noise=0.01, seed=1)
+    direct = bootstrap_scaling_law(n, d, loss, n_boot=4, seed=3)
+    config = BootstrapConfig(N=tuple(n), D=tuple(d), loss=tuple(loss), n_boot=4, seed=3)
+    pd.testing.assert_frame_equal(bootstrap_run(config), direct)
+    with pytest.raises(TypeError, match="BootstrapConfig"):
+        bootstrap_run({"N": n, "D": d, "loss": loss})
 
 
 def test_read_runs_csv_both_formats() -> None:

@@ -156,9 +156,13 @@ class Run:
 
 
 def call(fn: Callable, config: Any, callback: Callable | None = None) -> Any:
-    """Call a run function the way the service does: ``fn(config, callback=...)`` (dicts: ``fn(**config, ...)``)."""
-    if isinstance(config, dict):
-        return fn(**config, callback=callback)
+    """Call a run function the way the service does: ``fn(config, callback=...)``, ``config`` a frozen dataclass."""
+    params = getattr(config, "__dataclass_params__", None)
+    if isinstance(config, type) or params is None or not params.frozen:
+        raise TypeError(
+            f"A run's configuration must be a frozen dataclass (the experiment contract `fn(config, *, callback)`). "
+            f"Got {type(config).__name__} for {fn.__qualname__} instead."
+        )
     return fn(config, callback=callback)
 
 

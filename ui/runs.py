@@ -9,9 +9,9 @@ while the session follows a run on the page it shows, a small fragment heartbeat
 page; navigating away, pressing Stop, changing the setting or closing the tab lets the run go (it is cancelled
 within a few seconds when nobody else watches it).
 
-The ``core`` function follows the project convention: ``fn(config, *, callback)`` (or ``fn(**config,
-callback=...)`` while ``config`` is still a dict) calls ``callback(record)`` every few steps with a dict that carries
-``"progress"`` (fraction done, 0..1) and whatever the live chart plots, and returns the full result.
+The ``core`` function follows the project convention: ``fn(config, *, callback)`` with ``config`` a frozen dataclass
+calls ``callback(record)`` every few steps with a dict that carries ``"progress"`` (fraction done, 0..1) and whatever
+the live chart plots, and returns the full result.
 
 Settings (environment variables): ``LTL_RUN_WORKERS`` (runs at once; default: the number of cores),
 ``LTL_RUN_MAX_WAITING`` (viewer runs that may wait; default 16), ``LTL_RUN_MEMORY_MB`` (finished results kept in
@@ -162,8 +162,7 @@ def reproduce_code(fn: Callable, config: Any) -> str:
         modules.setdefault(module, set()).add(name)
     for module, names in sorted(modules.items()):
         lines.append("import numpy as np" if module == "numpy" else f"from {module} import {', '.join(sorted(names))}")
-    call = f"{fn.__qualname__}(**config)" if isinstance(config, dict) else f"{fn.__qualname__}(config)"
-    return "\n".join([*lines, "", f"config = {source}", f"result = {call}", ""])
+    return "\n".join([*lines, "", f"config = {source}", f"result = {fn.__qualname__}(config)", ""])
 
 
 def _jsonable(value: Any) -> Any:
@@ -333,7 +332,7 @@ def live_run(
     ----------
     fn : callable
         A ``core`` function ``fn(config, *, callback=None)``.
-    config : frozen dataclass (or, for now, dict)
+    config : frozen dataclass
         The run's settings; equal configurations share one run and one cached result.
     label : str
         What the progress bar says ("Training 3 variants x 16 rounds").
