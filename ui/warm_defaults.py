@@ -12,46 +12,25 @@ from typing import Any
 
 
 def default_runs() -> list[tuple[Callable, Any, str]]:
-    """(function, configuration, label) of each training page's default run(s), cheapest pages first."""
+    """(function, configuration, label) of each training page's default run(s), cheapest pages first.
+
+    Every page builds its default view from its configuration's defaults (each config documents why), so the
+    entries are the default configurations; the test catches a page whose defaults drift from them.
+    """
     from core import collapse_training as ct
     from core import feature_learning as fl
     from core import info_plane as ib
     from core import kolmogorov_search as ks
     from core import pruning
+    from core import rest_stop as rs
     from core.scaling_experiment import MiniScalingConfig, mini_scaling_experiment
 
-    lazy = fl.LazyRichConfig()
     return [
-        (ks.shortest_program, {"target": "0101010101010101", "max_length": 6, "max_steps": 100}, "kolmogorov"),
-        *(
-            (
-                fl.lazy_vs_rich,
-                {"widths": tuple(lazy.widths), "parametrization": p, "steps": lazy.steps, "seed": 0},
-                f"feature_learning ({p})",
-            )
-            for p in ("ntk", "mup")
-        ),
-        (
-            pruning.lottery_ticket,
-            pruning.LotteryConfig(
-                sizes=(64, 300, 100, 10),
-                rounds=12,
-                epochs=10,
-                prune_hidden=0.2,
-                prune_output=0.1,
-                rewind_step=0,
-                seed=0,
-                n_seeds=1,
-            ),
-            "lottery_ticket",
-        ),
-        (
-            ct.train_collapse,
-            ct.CollapseConfig(
-                epochs=200, weight_decay=5e-3, cosine_decay=True, batchnorm=True, penultimate_relu=False, seed=0
-            ),
-            "neural_collapse",
-        ),
-        (ib.information_plane, ib.InfoPlaneConfig(epochs=3000, lr=1e-3, seed=0), "information_bottleneck"),
-        (mini_scaling_experiment, MiniScalingConfig(seeds=(0, 1, 2), steps=600, noise_var=0.1), "scaling_laws"),
+        (ks.search_programs, ks.SearchConfig(), "kolmogorov"),
+        *((fl.lazy_vs_rich, fl.LazyRichConfig(parametrization=p), f"feature_learning ({p})") for p in ("ntk", "mup")),
+        (mini_scaling_experiment, MiniScalingConfig(), "scaling_laws"),
+        (ct.train_collapse, ct.CollapseConfig(), "neural_collapse"),
+        (pruning.lottery_ticket, pruning.LotteryConfig(), "lottery_ticket"),
+        (rs.grokking_lens, rs.LensConfig(), "rest_stop"),
+        (ib.information_plane, ib.InfoPlaneConfig(), "information_bottleneck"),
     ]
