@@ -22,8 +22,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def tab_runs() -> list[tuple]:
-    """(function, configuration, label) of the default runs a tab starts (built as the pages build them)."""
-    from core import learnability, supermask
+    """(function, configuration, label) of the runs a tab starts, at their configurations' defaults."""
+    from core import emergence, grokking, learnability, mup, rest_stop, sinkhorn_scale, supermask
     from core import lottery_ticket_stability as lts
 
     return [
@@ -32,7 +32,12 @@ def tab_runs() -> list[tuple]:
         (lts.instability, lts.InstabilityConfig(), "lottery_ticket: instability (tab)"),
         (learnability.parity_scaling, learnability.ParitySweepConfig(), "learnability: parity sweep (tab)"),
         (learnability.hidden_progress, learnability.HiddenProgressConfig(), "learnability: hidden progress (tab)"),
-    ]  # fmt: skip
+        (mup.lr_transfer, mup.TransferConfig(), "feature_learning: learning-rate transfer (tab)"),
+        (grokking.train_grokking, grokking.GrokkingConfig(), "universality: grokking (tab)"),
+        (emergence.train_addition_models, emergence.AdditionConfig(), "universality: addition (tab)"),
+        (rest_stop.overparam_run, rest_stop.OverparamConfig(), "rest_stop: overparameterised (tab)"),
+        (sinkhorn_scale.scale_run, sinkhorn_scale.ScaleConfig(), "sinkhorn: past the LP (tab)"),
+    ]
 
 
 def all_runs() -> list[tuple]:
