@@ -52,8 +52,11 @@ def all_runs() -> list[tuple]:
     return runs
 
 
-def measure(repeats: int, only: list[str]) -> dict:
-    """Time every run; return {label: seconds} and the unit (seconds)."""
+def measure(repeats: int, only: list[str], on_row=None) -> dict:
+    """Time every run: {label: seconds}, the unit before the runs (used for units) and after (a check on the load).
+
+    ``on_row(label, seconds, unit)`` is called as each run is measured.
+    """
     import torch
 
     from bench.calibration import unit_seconds
@@ -70,8 +73,9 @@ def measure(repeats: int, only: list[str]) -> dict:
             fn(config)
             times.append(time.perf_counter() - t0)
         seconds[label] = statistics.median(times)
-    unit = statistics.median([unit, unit_seconds()])
-    return {"unit": unit, "seconds": seconds}
+        if on_row is not None:
+            on_row(label, seconds[label], unit)
+    return {"unit": unit, "unit_after": unit_seconds(), "seconds": seconds}
 
 
 def baseline(ref: str, repeats: int, only: list[str]) -> dict | None:
@@ -103,18 +107,20 @@ def main() -> None:
     parser.add_argument("--json", action="store_true", help="print the raw measurement as JSON (used for baselines)")
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
-    now = measure(args.repeats, args.only)
     if args.json:
-        print(json.dumps(now))
+        print(json.dumps(measure(args.repeats, args.only)))
         return
     before = baseline(args.baseline, args.repeats, args.only) if args.baseline else None
-    print(f"1 unit = {now['unit']:.2f} s here (median of two measurements around the runs)\n")
-    print("| run | seconds | units | baseline units | speed-up |\n|---|---|---|---|---|")
-    for label, sec in now["seconds"].items():
-        units = sec / now["unit"]
-        old = before["seconds"].get(label) / before["unit"] if before and label in before["seconds"] else None
+    print("| run | seconds | units | baseline units | speed-up |\n|---|---|---|---|---|", flush=True)
+
+    def row(label: str, sec: float, unit: float) -> None:
+        units = sec / unit
+        old = before["seconds"][label] / before["unit"] if before and label in before["seconds"] else None
         ratio = f"{old / units:.2f}x" if old else "–"
-        print(f"| {label} | {sec:.1f} | {units:.2f} | {f'{old:.2f}' if old else '–'} | {ratio} |")
+        print(f"| {label} | {sec:.1f} | {units:.2f} | {f'{old:.2f}' if old else '–'} | {ratio} |", flush=True)
+
+    now = measure(args.repeats, args.only, on_row=row)
+    print(f"\n1 unit = {now['unit']:.2f} s before the runs ({now['unit_after']:.2f} s after them)")
 
 
 if __name__ == "__main__":
