@@ -108,7 +108,7 @@ with tabs[1]:
             st.markdown(views.plan_intro(len(x), len(y), segments))
             left, right = st.columns([3, 1])
             with left:
-                views.show_square_chart(charts.plan_chart(x, y, segments), segments, name="transport plan")
+                show_chart(charts.plan_chart(x, y, segments), segments, name="transport plan", square=True)
             right.metric(f"{result.distance_name} distance", f"{result.distance:.4f}", help="Exact, by ot.emd.")
             right.metric(
                 "Segments carrying mass", f"{len(segments)}", help=f"at most n + m - 1 = {len(x) + len(y) - 1}"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import altair as alt
 import pandas as pd
 import streamlit as st
 
@@ -72,22 +71,6 @@ def plan_intro(n: int, m: int, segments: pd.DataFrame) -> str:
     return (
         f"Each source point carries mass 1/{n}, each target point 1/{m}. The exact plan (POT's network simplex) "
         f"says how much to move along each segment, drawn on equal axes. {how}"
-    )
-
-
-def show_square_chart(chart: alt.TopLevelMixin, data: pd.DataFrame, *, name: str) -> None:
-    """Show a chart at its own (square) size, so equal axes stay equal, with a CSV download of its data."""
-    st.altair_chart(chart, width="content")
-    st.download_button(
-        "CSV",
-        data.to_csv(index=False).encode(),
-        file_name=f"{name.replace(' ', '_')}.csv",
-        mime="text/csv",
-        key=f"download_{name.replace(' ', '_')}",
-        icon=":material/download:",
-        on_click="ignore",
-        help="Download the data behind this chart",
-        type="tertiary",
     )
 
 

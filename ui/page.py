@@ -78,9 +78,14 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_") or "data"
 
 
-def show_chart(chart: alt.TopLevelMixin, data: pd.DataFrame, *, name: str, caption: str | None = None) -> None:
-    """Show an Altair chart at full width with a CSV download of the data behind it."""
-    st.altair_chart(chart, width="stretch")
+def show_chart(
+    chart: alt.TopLevelMixin, data: pd.DataFrame, *, name: str, caption: str | None = None, square: bool = False
+) -> None:
+    """Show an Altair chart with a CSV download of the data behind it.
+
+    At full width, or with ``square=True`` at the chart's own size, so that equal axes stay equal.
+    """
+    st.altair_chart(chart, width="content" if square else "stretch")
     if caption:
         st.caption(caption)
     st.download_button(
