@@ -202,7 +202,7 @@ def threads_vs_processes(repeats: int = 5) -> None:
 
 
 def _train() -> None:
-    from core.pruning import LotteryConfig, lottery_ticket
+    from core.lottery_ticket.pruning import LotteryConfig, lottery_ticket
 
     lottery_ticket(LotteryConfig(rounds=2, epochs=3, seed=0))
 

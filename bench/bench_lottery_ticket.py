@@ -20,8 +20,7 @@ def main(names: list[str]) -> None:
     """Time the default run of each named part of the page and print a markdown table."""
     import torch
 
-    from core import lottery_ticket_stability as stability
-    from core import pruning, supermask
+    from core.lottery_ticket import pruning, stability, supermask
 
     torch.set_num_threads(1)
     runs = {

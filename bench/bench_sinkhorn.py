@@ -1,4 +1,4 @@
-"""Benchmark: core.sinkhorn.sinkhorn against POT's plain, log-domain, stabilized and epsilon-scaling Sinkhorn.
+"""Benchmark: core.sinkhorn.solver.sinkhorn against POT's plain, log-domain, stabilized and epsilon-scaling Sinkhorn.
 
 Same problem (two moons against a ring, n points each, squared distances divided by their max, so eps is a
 fraction of the largest cost), same eps, same tolerance (stopThr = tol on the column marginals) and the same
@@ -23,7 +23,7 @@ import ot
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from core.data import point_cloud
-from core.sinkhorn import sinkhorn
+from core.sinkhorn.solver import sinkhorn
 
 TOL = 1e-6
 REPEATS = 5

@@ -23,8 +23,13 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def tab_runs() -> list[tuple]:
     """(function, configuration, label) of the runs a tab starts, at their configurations' defaults."""
-    from core import emergence, grokking, learnability, mup, rest_stop, sinkhorn_scale, supermask
-    from core import lottery_ticket_stability as lts
+    from core import rest_stop
+    from core.feature_learning import mup
+    from core.learnability import parity as learnability
+    from core.lottery_ticket import stability as lts
+    from core.lottery_ticket import supermask
+    from core.sinkhorn import scale as sinkhorn_scale
+    from core.universality import emergence, grokking
 
     return [
         (supermask.prune_at_init, supermask.PruneAtInitConfig(), "lottery_ticket: pruning at init (tab)"),

@@ -1,9 +1,11 @@
 """Rest stop: the chapter's links between topics, each computed from a run.
 
 Three links. (1) Grokking seen through neural collapse and description length: one modular-arithmetic run
-(:mod:`core.grokking`), measured at log-spaced steps by the NC metrics of :mod:`core.collapse` and by the bits of its
+(:mod:`core.universality.grokking`), measured at log-spaced steps by the NC metrics of
+:mod:`core.neural_collapse.metrics` and by the bits of its
 quantised weights after lzma compression, with weight decay 0 as the control. (2) Why overparameterised models
-generalise: the random-features sweep of :mod:`core.double_descent` with the norm of its minimum-norm fit, beside
+generalise: the random-features sweep of :mod:`core.universality.double_descent` with the norm of its minimum-norm fit,
+beside
 small networks of growing width and the NC1 of their last hidden layer. (3) Scaling laws and double descent as one
 curve: a power law ``L = E + A / N^alpha`` fitted away from the interpolation threshold, with bootstrap intervals.
 
@@ -24,12 +26,12 @@ import torch
 from scipy.optimize import least_squares
 from torch import nn
 
-from core import double_descent as dd
 from core._validation import check_array, check_int, check_probability, check_real
-from core.collapse import collapse_metrics
 from core.data import digits_split
-from core.grokking import GrokkingConfig, generalisation_step, log_steps, memorisation_step, train_grokking
+from core.neural_collapse.metrics import collapse_metrics
 from core.training import Callback, make_mlp, seeded_generator
+from core.universality import double_descent as dd
+from core.universality.grokking import GrokkingConfig, generalisation_step, log_steps, memorisation_step, train_grokking
 
 LENS_METRICS = ("train_acc", "test_acc", "NC1", "equiangularity", "weight_norm", "description_kbits", "fourier")
 MEASURED_STEPS = 40  # grokking_lens measures NC and description at ~40 of its logged steps (every k-th, and the last)
@@ -98,7 +100,7 @@ def fourier_components(embedding: np.ndarray | torch.Tensor, *, share: float = 0
 
 
 def hidden_features(model: nn.Module, pairs: torch.Tensor) -> np.ndarray:
-    """The hidden ReLU layer of the grokking network (:class:`core.grokking._PairMLP`) on ``pairs``: (n, hidden)."""
+    """The hidden ReLU layer of the grokking network (``grokking._PairMLP``) on ``pairs``: (n, hidden)."""
     with torch.no_grad():
         return model.mlp[:2](model.embed(pairs).flatten(1)).cpu().numpy()  # (n, 2E) -> (n, H)
 
@@ -106,7 +108,8 @@ def hidden_features(model: nn.Module, pairs: torch.Tensor) -> np.ndarray:
 def measure_network(model: nn.Module, pairs: torch.Tensor, answers: torch.Tensor, *, precision: float) -> dict:
     """NC1 and equiangularity of the hidden features on ``pairs`` and the description length of the network.
 
-    Returns a dict with ``NC1``, ``equiangularity`` (:func:`core.collapse.collapse_metrics`; NaN when some answer's
+    Returns a dict with ``NC1``, ``equiangularity`` (:func:`core.neural_collapse.metrics.collapse_metrics`; NaN when
+    some answer's
     features coincide with the mean), ``description_kbits`` (:func:`description_bits` / 1000) and ``fourier``
     (:func:`fourier_components` of the embedding at 90%).
     """
@@ -248,7 +251,8 @@ def min_norm_solution(features: np.ndarray, targets: np.ndarray) -> np.ndarray:
 
     Among all minimisers of :math:`\|\Phi a - y\|^2` (every interpolant once ``p >= n``), the one of smallest
     :math:`\|a\|`, the solution gradient descent from zero converges to. :func:`feature_sweep` gets the same
-    solution faster from the normal equations of :mod:`core.double_descent`, valid when the features have full rank.
+    solution faster from the normal equations of :mod:`core.universality.double_descent`, valid when the features have
+    full rank.
 
     Parameters
     ----------
@@ -267,7 +271,7 @@ def min_norm_solution(features: np.ndarray, targets: np.ndarray) -> np.ndarray:
 
 
 def _rf_trials(rng: np.random.Generator, T: int, n: int, m: int, ps: tuple[int, ...], sigma: float) -> np.ndarray:
-    """Train MSE, test MSE and coefficient norm, shape (3, T, len(ps)), drawn exactly as core.double_descent does."""
+    """Train MSE, test MSE and coefficient norm, shape (3, T, len(ps)), drawn exactly as ``double_descent`` does."""
     d, pmax = dd.INPUT_DIM, ps[-1]
     u, v = dd._unit(rng, (T, d)), dd._unit(rng, (T, d))  # (T, d) each
     X, Xt = rng.normal(size=(T, n, d)), rng.normal(size=(T, m, d))  # (T, n, d), (T, m, d)
@@ -294,7 +298,7 @@ def feature_sweep(
     n_test: int = 500,
     seed: int = 0,
 ) -> pd.DataFrame:
-    r"""The ridgeless random-features sweep of :func:`core.double_descent.random_features_curve`, with the norm.
+    r"""The ridgeless random-features sweep of ``double_descent.random_features_curve``, with the norm.
 
     Same data, features and fits as ``random_features_curve`` with the same arguments (so the same test errors),
     plus the norm :math:`\|a\|` of the minimum-norm coefficients on the scaled features
@@ -502,10 +506,12 @@ def _train_width(split, width: int, cfg: OverparamConfig, gen: torch.Generator, 
 def overparam_run(config: OverparamConfig = OverparamConfig(), *, callback: Callback = None) -> OverparamResult:
     """Part 2: test error and solution norm through the interpolation threshold, and NC1 of networks by width.
 
-    The random-features half is :func:`feature_sweep` (min-norm least squares, as in :mod:`core.double_descent`).
+    The random-features half is :func:`feature_sweep` (min-norm least squares, as in
+    :mod:`core.universality.double_descent`).
     The network half trains a 64-w-w-10 ReLU MLP per width on ``digits_train`` of sklearn's digits (full batch,
     AdamW, cross-entropy), then measures train and test error and the NC1 of its last hidden layer on the training
-    images (:func:`core.collapse.collapse_metrics`; NaN if the layer is dead or narrower than C - 1 = 9 units, where
+    images (:func:`core.neural_collapse.metrics.collapse_metrics`; NaN if the layer is dead or narrower than C - 1 = 9
+    units, where
     the C - 1 between-class directions NC1 needs do not fit).
 
     Parameters

@@ -1,13 +1,18 @@
-"""The small torch toolkit shared by the training pages: device, seeding, MLPs, batches, evaluation.
+"""The one training loop of the lab, and the small torch toolkit around it: device, seeding, MLPs, batches.
 
-Each training page writes its own loop (the loops differ in what they measure); this module keeps the parts they
-share identical, so a seed means the same thing everywhere and nothing assumes a GPU.
+Every training module runs its steps through :func:`train_loop`: the module says what one step is (``step(t, batch)``
+returns the loss, e.g. :func:`autograd_step` for an optimizer, or a hand-written update) and what to measure at the
+chosen steps (``evaluate(t)``); the loop draws the batches from the run's generator, applies no global state, calls
+``callback(record)`` after each evaluation (raising inside it cancels the run), stops on a non-finite loss with a
+:class:`Diverged` error that names the knob to turn, and returns the records. Batched models (several seeds, widths
+or variants trained as one vectorised model) return one loss per variant; a step diverges when any of them does.
+So a seed means the same thing everywhere and nothing assumes a GPU.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import pairwise
 
 import numpy as np
@@ -124,3 +129,146 @@ def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> tuple[float,
     acc = float((logits.argmax(dim=1) == y).float().mean())
     model.train(was_training)
     return loss, acc
+
+
+class Diverged(ValueError):
+    """A training loss became NaN or infinite. ``step`` is where, ``knob`` the setting to lower, ``loss`` its value."""
+
+    def __init__(self, step: int, loss: float, knob: str) -> None:
+        self.step, self.loss, self.knob = step, loss, knob
+        super().__init__(
+            f"Training diverged at step {step} (loss {loss}). Lower `{knob}` (or shorten the run) and run again."
+        )
+
+
+Step = Callable[[int, torch.Tensor | None], torch.Tensor | float]
+
+
+def autograd_step(
+    loss_fn: Callable[[torch.Tensor | None], torch.Tensor],
+    optimizer: torch.optim.Optimizer,
+    *,
+    schedule: Callable[[int], float] | None = None,
+) -> Step:
+    """A :func:`train_loop` step: ``loss_fn(batch)``, backward, one ``optimizer`` step; returns the detached loss.
+
+    ``loss_fn`` may return one loss per variant of a batched model (shape (k,)); their sum is differentiated, so each
+    variant gets the gradient of its own loss. ``schedule(t)`` multiplies every parameter group's initial learning
+    rate at step ``t`` (1-based), e.g. :func:`cosine_schedule`.
+    """
+    base = [group["lr"] for group in optimizer.param_groups]
+
+    def step(t: int, batch: torch.Tensor | None) -> torch.Tensor:
+        if schedule is not None:
+            factor = schedule(t)
+            for group, lr in zip(optimizer.param_groups, base, strict=True):
+                group["lr"] = lr * factor
+        loss = loss_fn(batch)
+        optimizer.zero_grad(set_to_none=True)
+        loss.sum().backward()
+        optimizer.step()
+        return loss.detach()
+
+    return step
+
+
+def cosine_schedule(steps: int) -> Callable[[int], float]:
+    """Cosine decay of the learning rate to 0 over ``steps``: factor ``(1 + cos(pi (t - 1) / steps)) / 2`` at step t."""
+    steps = check_int(steps, "steps", low=1)
+    return lambda t: 0.5 * (1.0 + math.cos(math.pi * (t - 1) / steps))
+
+
+def eval_schedule(steps: int, every: int, *, first: bool = False) -> list[int]:
+    """Steps ``every, 2 every, ...`` and always the last one; with ``first``, step 0 (before any update) too."""
+    steps, every = check_int(steps, "steps", low=0), check_int(every, "every", low=1)
+    grid = [*range(every, steps + 1, every), *([steps] if steps else [])]
+    return sorted({0, *grid} if first else set(grid))
+
+
+def train_loop(
+    step: Step,
+    *,
+    steps: int,
+    evaluate: Callable[[int], dict] | None = None,
+    eval_steps: Iterable[int] | None = None,
+    n: int | None = None,
+    batch: int | None = None,
+    generator: torch.Generator | None = None,
+    device: torch.device | str = "cpu",
+    callback: Callback = None,
+    knob: str = "lr",
+    stop: Callable[[dict], bool] | None = None,
+    progress: tuple[float, float] = (0.0, 1.0),
+) -> list[dict]:
+    """Run ``steps`` training steps; measure, report and possibly stop at the chosen steps.
+
+    Parameters
+    ----------
+    step : callable
+        ``step(t, batch) -> loss`` performs update ``t`` (1-based) on ``batch`` (int64 row indices on ``device``, or
+        ``None`` for full batch) and returns its loss: a scalar, or one value per variant of a batched model.
+    steps : int
+        Number of updates.
+    evaluate : callable, optional
+        ``evaluate(t) -> dict`` measures the model after update ``t`` (``t = 0``: before any). Its entries, with
+        ``"step"`` and the step's mean ``"loss"`` (NaN at ``t = 0``), form the record.
+    eval_steps : iterable of int, optional
+        When to evaluate (0..steps); default: after the last step only.
+    n, batch : int, optional
+        Minibatches of ``batch`` rows out of ``n``, a fresh permutation from ``generator`` every epoch; leave
+        ``batch`` unset (or ``>= n``) for full batch.
+    generator : torch.Generator
+        The run's generator (required for minibatches): the order never comes from global state.
+    device : torch.device or str
+        Where the batch indices go.
+    callback : callable, optional
+        ``callback(record)`` after every evaluation, the record plus ``"progress"`` in [0, 1]. Raising inside it
+        cancels the run (the exception propagates).
+    knob : str
+        The setting a :class:`Diverged` error tells the user to lower.
+    stop : callable, optional
+        ``stop(record) -> bool`` after every evaluation; true ends the run there (e.g. a target accuracy reached).
+    progress : (float, float)
+        ``(start, end)`` of this loop within a longer run, so progress stays monotone across several loops.
+
+    Returns
+    -------
+    list of dict
+        The records, in step order.
+
+    Raises
+    ------
+    Diverged
+        If a step's loss is NaN or infinite.
+    """
+    steps = check_int(steps, "steps", low=0)
+    wanted = sorted({check_int(s, "eval_steps", low=0, high=steps) for s in (eval_steps or [steps])})
+    minibatch = batch is not None and n is not None and check_int(batch, "batch", low=1) < check_int(n, "n", low=1)
+    if minibatch and generator is None:
+        raise ValueError("`generator` must be given for minibatches (the run's seeded generator).")
+    lo, hi = progress
+    records: list[dict] = []
+    order: Iterator[torch.Tensor] = iter(())
+    at, loss = 0, float("nan")
+    for t in range(steps + 1):
+        if t > 0:
+            rows = None
+            if minibatch:
+                rows = next(order, None)
+                if rows is None:
+                    order = minibatches(n, batch, generator)
+                    rows = next(order)
+                rows = rows.to(device)
+            value = step(t, rows)
+            loss = float(value.mean()) if isinstance(value, torch.Tensor) else float(value)
+            if not math.isfinite(loss):
+                raise Diverged(t, loss, knob)
+        if at < len(wanted) and wanted[at] == t:
+            at += 1
+            record = {"step": t, "loss": loss, **(evaluate(t) if evaluate is not None else {})}
+            records.append(record)
+            if callback is not None:
+                callback({**record, "progress": lo + (hi - lo) * t / max(steps, 1)})
+            if stop is not None and stop(record):
+                break
+    return records

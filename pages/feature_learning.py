@@ -5,11 +5,11 @@ import math
 import pandas as pd
 import streamlit as st
 
-from core import feature_learning as fl
-from core import mup
-from ui import charts_feature_learning as cfl
+from core.feature_learning import lazy_rich as fl
+from core.feature_learning import mup
 from ui import controls, page, runs
-from ui import feature_learning as text
+from ui.charts import feature_learning as cfl
+from ui.views import feature_learning as text
 
 PARTS = {"lazy": "Lazy vs rich", "coord": "Coord check", "transfer": "LR transfer", "function": "Function space"}
 NAMES = text.NAMES

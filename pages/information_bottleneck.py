@@ -3,11 +3,11 @@
 import numpy as np
 import streamlit as st
 
-from core import bottleneck as ib
-from ui import charts_bottleneck as cb
+from core.information_bottleneck import theory as ib
 from ui import controls, page
-from ui import copy_bottleneck as copy
+from ui.charts import information_bottleneck as cb
 from ui.runs import live_run
+from ui.text import information_bottleneck as copy
 
 page.header(
     "The information bottleneck",

@@ -3,12 +3,13 @@
 import pandas as pd
 import streamlit as st
 
-from core import kolmogorov as ko
-from core import kolmogorov_ctm as ko_ctm
-from core import kolmogorov_search as ks
-from ui import charts_kolmogorov as charts
-from ui import controls, copy_kolmogorov, page
+from core.kolmogorov import compression as ko
+from core.kolmogorov import ctm as ko_ctm
+from core.kolmogorov import search as ks
+from ui import controls, page
+from ui.charts import kolmogorov as charts
 from ui.runs import live_run
+from ui.text import kolmogorov as copy_kolmogorov
 
 page.header(
     "Algorithmic information",

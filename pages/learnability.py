@@ -2,11 +2,12 @@
 
 import streamlit as st
 
-import core.learnability as lt
-from ui import charts_learnability as lc
+from core.learnability import pac, proper
+from core.learnability import parity as lt
 from ui import controls, page
-from ui import learnability_text as lx
+from ui.charts import learnability as lc
 from ui.runs import live_run
+from ui.text import learnability as lx
 
 page.header(
     "Computational complexity of learning",
@@ -42,8 +43,8 @@ with st.sidebar:
     hp_k = controls.select_slider("k, hidden progress", [2, 3, 4], lt.HiddenProgressConfig.k, key="lp_hk")
     hp_steps = controls.select_slider("Steps, hidden progress", steps, lt.HiddenProgressConfig.steps, key="lp_hs")
     st.subheader("Proper vs improper")
-    max_n = controls.select_slider("Largest n", list(range(3, 11)), max(lt.PROPER.ns), key="lp_max_n")
-    m = controls.select_slider("Training examples m", [20, 50, 100, 200, 500], lt.PROPER.m, key="lp_m")
+    max_n = controls.select_slider("Largest n", list(range(3, 11)), max(proper.PROPER.ns), key="lp_max_n")
+    m = controls.select_slider("Training examples m", [20, 50, 100, 200, 500], proper.PROPER.m, key="lp_m")
 
 names = ["PAC bounds", "Sparse parity", "Hidden progress", "Label noise", "Proper vs improper"]
 tabs = st.tabs(names, key="lp_tab", bind="query-params")
@@ -56,10 +57,10 @@ with tabs[0]:
             {"h_size": h, "realizable": False},
             {"h_size": h, "realizable": False, "uniform": True},
         )
-        ms = [page.compute(lt.pac_sample_bound, eps=eps, delta=delta, **kw) for kw in (*kwargs, {"vc_dim": vc})]
-        curve = page.compute(lt.pac_bound_curve, delta=delta, h_size=h, vc_dim=vc, eps_min=0.005)
+        ms = [page.compute(pac.pac_sample_bound, eps=eps, delta=delta, **kw) for kw in (*kwargs, {"vc_dim": vc})]
+        curve = page.compute(pac.pac_bound_curve, delta=delta, h_size=h, vc_dim=vc, eps_min=0.005)
         if curve is not None and None not in ms:
-            for col, name, value in zip(st.columns(4), lt.BOUND_NAMES, ms, strict=True):
+            for col, name, value in zip(st.columns(4), pac.BOUND_NAMES, ms, strict=True):
                 col.metric(f"m, {name}", f"{value:,}")
             page.show_chart(lc.pac_chart(curve, eps=eps), curve, name="pac bounds")
             page.notice(lx.pac_notice(ms, eps=eps, delta=delta, log_h=log_h, vc=vc))
@@ -112,8 +113,8 @@ with tabs[3]:
 with tabs[4]:
     if tabs[4].open:
         st.markdown(lx.PROPER_INTRO)
-        config = lt.ProperConfig(ns=tuple(range(2, max_n + 1)), m=m, seed=seed)
-        res = live_run(lt.proper_vs_improper_run, config, label="Learning 2-term DNFs", key="lp_proper")
+        config = proper.ProperConfig(ns=tuple(range(2, max_n + 1)), m=m, seed=seed)
+        res = live_run(proper.proper_vs_improper_run, config, label="Learning 2-term DNFs", key="lp_proper")
         if res is not None:
             page.show_chart(lc.proper_time_chart(res), res, name="proper vs improper")
             st.altair_chart(lc.proper_accuracy_chart(res), width="stretch")

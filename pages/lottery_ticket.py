@@ -2,10 +2,10 @@
 
 import streamlit as st
 
-from core import lottery_ticket_stability as stability
-from core import pruning, supermask
-from ui import charts_lottery, controls, page, runs
-from ui import lottery_ticket as copy
+from core.lottery_ticket import pruning, stability, supermask
+from ui import controls, page, runs
+from ui.charts import lottery_ticket as charts_lottery
+from ui.views import lottery_ticket as copy
 
 page.header("The lottery ticket hypothesis", copy.INTRO, copy.FORMULA)
 

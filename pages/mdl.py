@@ -2,8 +2,11 @@
 
 import streamlit as st
 
-from core import mdl, mdl_refined
-from ui import charts_mdl, controls, copy_mdl, page
+from core.mdl import refined as mdl_refined
+from core.mdl import two_part as mdl
+from ui import controls, page
+from ui.charts import mdl as charts_mdl
+from ui.text import mdl as copy_mdl
 
 page.header(
     "Minimum description length",

@@ -2,13 +2,13 @@
 
 import streamlit as st
 
-from core import collapse as nc
-from core import collapse_training as ct
-from ui import charts_collapse as cc
+from core.neural_collapse import metrics as nc
+from core.neural_collapse import training as ct
 from ui import controls
-from ui import neural_collapse as text
+from ui.charts import neural_collapse as cc
 from ui.page import compute, header, notice, references, show_chart
 from ui.runs import live_run
+from ui.views import neural_collapse as text
 
 header("Neural collapse", text.INTRO, text.FORMULA)
 ON = {"nc_wd": 5e-3, "nc_cosine": True, "nc_bn": True, "nc_relu": False}

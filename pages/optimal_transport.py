@@ -6,12 +6,20 @@ import numpy as np
 import streamlit as st
 
 from core.data import POINT_CLOUD_SHAPES, point_cloud
-from core.transport import KINDS, METRICS, cdf_comparison, divergences_vs_shift, exact_ot, plan_segments, project
-from core.transport_gradients import generator_gradients
-from ui import charts_transport as charts
+from core.optimal_transport.distances import (
+    KINDS,
+    METRICS,
+    cdf_comparison,
+    divergences_vs_shift,
+    exact_ot,
+    plan_segments,
+    project,
+)
+from core.optimal_transport.gradients import generator_gradients
 from ui import controls
-from ui import optimal_transport_views as views
+from ui.charts import optimal_transport as charts
 from ui.page import compute, header, notice, references, show_chart
+from ui.views import optimal_transport as views
 
 SHIFTS = np.linspace(-3.0, 3.0, 121)  # the sweep drawn in the charts
 PRESETS = {

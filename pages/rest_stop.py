@@ -3,11 +3,11 @@
 import streamlit as st
 
 from core import rest_stop as rs
-from ui import charts_rest_stop as rc
 from ui import controls
-from ui import rest_stop_text as txt
+from ui.charts import rest_stop as rc
 from ui.page import compute, header, notice, references, show_chart
 from ui.runs import live_run
+from ui.text import rest_stop as txt
 
 header(
     "Rest stop: how the topics connect",

@@ -2,14 +2,14 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from core import scaling as sc
-from core.scaling_experiment import MiniScalingConfig, mean_over_seeds, mini_scaling_experiment, true_exponents
-from ui import charts_scaling as charts
+from core.scaling_laws import laws as sc
+from core.scaling_laws.experiment import MiniScalingConfig, mean_over_seeds, mini_scaling_experiment, true_exponents
 from ui import controls
-from ui import scaling_text as txt
-from ui import scaling_views as views
+from ui.charts import scaling_laws as charts
 from ui.page import compute, header, notice, references, show_chart
 from ui.runs import live_run
+from ui.text import scaling_laws as txt
+from ui.views import scaling_laws as views
 
 header(
     "Scaling laws",

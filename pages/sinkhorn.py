@@ -4,15 +4,15 @@ from functools import partial
 
 import streamlit as st
 
-from core import sinkhorn_experiments as sx
-from core import sinkhorn_scale as sc
 from core.data import POINT_CLOUD_SHAPES
-from core.sinkhorn import epsilon_sweep
-from ui import charts_sinkhorn as charts
+from core.sinkhorn import experiments as sx
+from core.sinkhorn import scale as sc
+from core.sinkhorn.solver import epsilon_sweep
 from ui import controls
-from ui import sinkhorn_views as views
+from ui.charts import sinkhorn as charts
 from ui.page import compute, header, notice, references, show_chart
 from ui.runs import live_run
+from ui.views import sinkhorn as views
 
 EPS = (1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1.0)  # the eps sweep, and the choices of the eps controls
 ITERS = (1, 2, 3, 5, 10, 20, 50, 100, 200, 500, 1000)

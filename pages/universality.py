@@ -2,14 +2,14 @@
 
 import streamlit as st
 
-from core import double_descent as dd
-from core import emergence as em
-from core.grokking import OPERATIONS, SYMBOLS, GrokkingConfig, grokking_summary, train_grokking
-from ui import charts_universality as uc
+from core.universality import double_descent as dd
+from core.universality import emergence as em
+from core.universality.grokking import OPERATIONS, SYMBOLS, GrokkingConfig, grokking_summary, train_grokking
 from ui import controls
-from ui import universality_text as ux
+from ui.charts import universality as uc
 from ui.page import compute, header, notice, references, show_chart
 from ui.runs import live_run
+from ui.text import universality as ux
 
 header(
     "Universality: double descent, grokking, emergence",

@@ -31,13 +31,22 @@ def _stdlib(name: str) -> bool:
     return name in sys.stdlib_module_names or name == "__future__"
 
 
-@pytest.mark.parametrize("path", sorted((ROOT / "core").glob("*.py")), ids=lambda p: p.name)
+CORE_FILES = sorted((ROOT / "core").rglob("*.py"))
+UI_FILES = sorted((ROOT / "ui").rglob("*.py"))
+SHARED_CORE = {"_validation", "data", "training"}  # helpers shared by several topics (DESIGN.md, Layout)
+
+
+def _rel(path: Path) -> str:
+    return str(path.relative_to(ROOT))
+
+
+@pytest.mark.parametrize("path", CORE_FILES, ids=_rel)
 def test_core_imports_only_science_libraries(path: Path) -> None:
     bad = {n for n in _imports(path) if not _stdlib(n) and n not in CORE_ALLOWED}
     assert not bad, f"{path.name} imports {sorted(bad)}; core/ may import only {sorted(CORE_ALLOWED)} and stdlib"
 
 
-@pytest.mark.parametrize("path", sorted((ROOT / "ui").glob("charts*.py")), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", sorted((ROOT / "ui" / "charts").glob("*.py")), ids=_rel)
 def test_chart_builders_do_not_import_streamlit(path: Path) -> None:
     assert "streamlit" not in _imports(path)
 
@@ -68,10 +77,37 @@ def test_every_registered_topic_exists() -> None:
     assert available_topics() == list(TOPICS)
 
 
+def _test_file(path: Path) -> Path:
+    """``core/a.py`` is tested in ``tests/test_a.py``, ``core/a/b.py`` in ``tests/test_a_b.py``."""
+    parts = path.relative_to(ROOT / "core").with_suffix("").parts
+    return ROOT / "tests" / f"test_{'_'.join(parts)}.py"
+
+
 def test_every_core_module_has_tests() -> None:
-    modules = [p.stem for p in (ROOT / "core").glob("*.py") if not p.stem.startswith("_")]
-    missing = [m for m in modules if not (ROOT / "tests" / f"test_{m}.py").exists()]
-    assert not missing, f"core modules without tests/test_<module>.py: {missing}"
+    modules = [p for p in CORE_FILES if not p.stem.startswith("_")]
+    missing = [_rel(p) for p in modules if not _test_file(p).exists()]
+    assert not missing, f"core modules without tests/test_<package>_<module>.py: {missing}"
+
+
+def test_every_page_has_its_core_and_chart_home() -> None:
+    """Page X's science is ``core/X.py`` or the package ``core/X/``, its charts ``ui/charts/X.py``."""
+    stems = [Path(p.file).stem for p in TOPICS]
+    no_core = [
+        s for s in stems if not ((ROOT / "core" / f"{s}.py").exists() or (ROOT / "core" / s / "__init__.py").exists())
+    ]
+    no_charts = [s for s in stems if not (ROOT / "ui" / "charts" / f"{s}.py").exists()]
+    assert not no_core, f"pages without core/<page>.py or core/<page>/: {no_core}"
+    assert not no_charts, f"pages without ui/charts/<page>.py: {no_charts}"
+
+
+def test_core_has_only_page_homes_and_shared_helpers() -> None:
+    stems = {Path(p.file).stem for p in TOPICS}
+    top = {p.stem for p in (ROOT / "core").glob("*.py")} | {
+        p.name for p in (ROOT / "core").iterdir() if p.is_dir() and (p / "__init__.py").exists()
+    }
+    stray = sorted(top - stems - SHARED_CORE - {"__init__"})
+    where = f"a topic's module goes under core/<page>/, shared helpers in {sorted(SHARED_CORE)}"
+    assert not stray, f"core/ holds {stray}: {where}"
 
 
 def test_every_page_has_an_apptest() -> None:
@@ -79,8 +115,13 @@ def test_every_page_has_an_apptest() -> None:
     assert not missing, f"pages without tests/test_page_<stem>.py: {missing}"
 
 
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
 def _project_modules() -> dict[str, Path]:
-    return {f"{p.parent.name}.{p.stem}": p for d in ("core", "ui") for p in (ROOT / d).glob("*.py")}
+    return {_module_name(p): p for p in [*CORE_FILES, *UI_FILES]}
 
 
 def _project_imports(path: Path, modules: dict[str, Path]) -> set[str]:
@@ -116,7 +157,7 @@ def test_no_import_cycles() -> None:
             visit(name, [name])
 
 
-@pytest.mark.parametrize("path", sorted([*(ROOT / "core").glob("*.py"), *(ROOT / "ui").glob("*.py")]), ids=str)
+@pytest.mark.parametrize("path", [*CORE_FILES, *UI_FILES], ids=_rel)
 def test_no_module_getattr_reexports(path: Path) -> None:
     tree = ast.parse(path.read_text(), filename=str(path))
     names = {n.name for n in tree.body if isinstance(n, ast.FunctionDef)}

@@ -1,10 +1,10 @@
-"""Tests for core.kolmogorov_ctm: the output distribution by hand count, CTM, BDM and the comparison table."""
+"""Tests for core.kolmogorov.ctm: the output distribution by hand count, CTM, BDM and the comparison table."""
 
 import numpy as np
 import pytest
 
-from core.kolmogorov import compressed_bits
-from core.kolmogorov_ctm import bdm_bits, complexity_estimates, output_distribution
+from core.kolmogorov.compression import compressed_bits
+from core.kolmogorov.ctm import bdm_bits, complexity_estimates, output_distribution
 
 
 def test_output_distribution_by_hand_count():

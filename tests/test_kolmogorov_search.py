@@ -4,7 +4,7 @@ import itertools
 
 import pytest
 
-from core.kolmogorov_search import (
+from core.kolmogorov.search import (
     LANGUAGE,
     SearchConfig,
     count_programs,

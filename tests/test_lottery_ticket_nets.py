@@ -6,9 +6,9 @@ import pytest
 import torch
 from torch import nn
 
-from core import pruning
-from core.lottery_ticket_nets import Recipe, generator, random_masks, stack, stack_masks, train_batch, unstack
-from core.pruning import LotteryConfig
+from core.lottery_ticket import pruning
+from core.lottery_ticket.nets import Recipe, generator, random_masks, stack, stack_masks, train_batch, unstack
+from core.lottery_ticket.pruning import LotteryConfig
 from core.training import make_mlp
 
 

@@ -9,14 +9,14 @@ import pandas as pd
 import pytest
 import torch
 
-from core.lottery_ticket_stability import (
+from core.lottery_ticket.pruning import LotteryConfig
+from core.lottery_ticket.stability import (
     InstabilityConfig,
     barrier,
     instability,
     instability_summary,
     path_errors,
 )
-from core.pruning import LotteryConfig
 
 pytestmark = pytest.mark.filterwarnings("ignore:The dense network reached only")
 TINY = InstabilityConfig(

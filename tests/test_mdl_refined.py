@@ -1,12 +1,12 @@
-"""Tests for core.mdl_refined: the Bayesian mixture and prequential codes against scipy and hand computations."""
+"""Tests for core.mdl.refined: the Bayesian mixture and prequential codes against scipy and hand computations."""
 
 import numpy as np
 import pytest
 from numpy.polynomial import legendre
 from scipy.stats import multivariate_normal, norm
 
-from core.mdl import polynomial_data, polynomial_description_lengths
-from core.mdl_refined import mixture_bits, picks_over_seeds, prequential_bits, refined_code_lengths
+from core.mdl.refined import mixture_bits, picks_over_seeds, prequential_bits, refined_code_lengths
+from core.mdl.two_part import polynomial_data, polynomial_description_lengths
 
 
 def data(n=25, degree=2, noise=0.4, seed=0):

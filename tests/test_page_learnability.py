@@ -5,9 +5,10 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from core.learnability import fit_exponents, pac_bound_curve, pac_sample_bound
+from core.learnability.pac import pac_bound_curve, pac_sample_bound
+from core.learnability.parity import fit_exponents
 from tests.apptest_helpers import assert_clean, open_page, widget
-from ui import charts_learnability as lc
+from ui.charts import learnability as lc
 
 PAC = {"lp_eps": "0.1", "lp_delta": "0.05", "lp_logh": "3", "lp_vc": "10"}
 # Tiny training settings: a handful of SGD steps on a narrow net, so each tab renders in seconds.

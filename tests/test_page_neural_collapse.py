@@ -7,7 +7,7 @@ import io
 import numpy as np
 import pytest
 
-from core.collapse import simplex_etf
+from core.neural_collapse.metrics import simplex_etf
 from tests.apptest_helpers import assert_clean, open_page, widget
 from ui.controls import parse_npz
 

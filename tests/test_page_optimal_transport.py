@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from core.data import point_cloud
-from core.transport import divergences_vs_shift, exact_ot, plan_segments
+from core.optimal_transport.distances import divergences_vs_shift, exact_ot, plan_segments
 from tests.apptest_helpers import assert_clean, open_page, widget
-from ui.charts_transport import plan_chart
+from ui.charts.optimal_transport import plan_chart
 
 SMALL = {"ot_kind": "dirac", "ot_shift": "1.0", "ot_n": "20", "ot_m": "30", "ot_metric": "sqeuclidean"}
 
@@ -77,7 +77,7 @@ def test_metric_change_reruns_the_plan():
     widget(at, "ot_metric").set_value("euclidean").run()
     assert_clean(at)
     assert "W1 =" in _notices(at) and "W2 =" not in _notices(at)
-    assert [m.label for m in at.metric][0] == "W1 distance"
+    assert next(m.label for m in at.metric) == "W1 distance"
 
 
 def test_uploads_malformed_gives_an_error_and_valid_points_are_used():

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import ot
 
-from core.sinkhorn import sinkhorn_steps
-from core.sinkhorn_experiments import example_histograms
+from core.sinkhorn.experiments import example_histograms
+from core.sinkhorn.solver import sinkhorn_steps
 from tests.apptest_helpers import assert_clean, open_page, widget
 
 SMALL = {"sk_n": "20", "sk_eps": "0.1", "sk_k": "3"}

@@ -6,9 +6,9 @@ import math
 
 import pytest
 
-from core.emergence import metric_curves, rise_decades
+from core.universality.emergence import metric_curves, rise_decades
 from tests.apptest_helpers import assert_clean, open_page, widget
-from ui.universality_text import EMERGENCE_DEFAULTS
+from ui.text.universality import EMERGENCE_DEFAULTS
 
 DD = {"uv_part": "Double descent", "uv_n": "20", "uv_trials": "1"}
 GROK = {"uv_part": "Grokking", "uv_mod": "23", "uv_frac": "0.7", "uv_lr": "0.01", "uv_steps": "300"}

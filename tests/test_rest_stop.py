@@ -7,11 +7,11 @@ import pandas as pd
 import pytest
 import torch
 
-from core import double_descent as dd
 from core import rest_stop as rs
-from core.collapse import collapse_metrics
-from core.grokking import GrokkingConfig, _PairMLP, modular_dataset, train_grokking
+from core.neural_collapse.metrics import collapse_metrics
 from core.training import init_default_, seeded_generator
+from core.universality import double_descent as dd
+from core.universality.grokking import GrokkingConfig, _PairMLP, modular_dataset, train_grokking
 
 TINY_LENS = rs.LensConfig(modulus=11, train_fraction=0.7, steps=80, seed=0)
 
@@ -61,7 +61,8 @@ def test_fourier_components_counts_the_frequencies_in_an_embedding():
         rs.fourier_components(one, share=1.0)
 
 
-# --- part 1: the run's NC metrics agree with core.collapse on the same features -------------------------------------
+# --- part 1: the run's NC metrics agree with core.neural_collapse.metrics on the same features
+# -------------------------------------
 
 
 def test_the_runs_collapse_metrics_agree_with_core_collapse_on_the_same_features():

@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.collapse_training import CollapseConfig, train_collapse
-from core.grokking import GrokkingConfig, train_grokking
+from core.neural_collapse.training import CollapseConfig, train_collapse
+from core.universality.grokking import GrokkingConfig, train_grokking
 from ui import runs
 from ui.run_service import QueueFull, Run, RunService, collect_warnings
 from ui.run_store import DiskCache, Stored, Unsupported, decode, encode
@@ -443,7 +443,7 @@ def test_decode_refuses_classes_outside_core() -> None:
     with pytest.raises(ValueError, match="only dataclasses of the core package"):
         decode({"$dataclass": "subprocess:Popen", "fields": {}}, {})
     with pytest.raises(ValueError, match="not a dataclass of the core package"):
-        decode({"$dataclass": "core.grokking:train_grokking", "fields": {}}, {})
+        decode({"$dataclass": "core.universality.grokking:train_grokking", "fields": {}}, {})
 
 
 # --- reproduce in Python ------------------------------------------------------------------------------------------
@@ -451,7 +451,7 @@ def test_decode_refuses_classes_outside_core() -> None:
 
 def test_the_reproduce_snippet_runs_and_gives_the_same_result() -> None:
     code = runs.reproduce_code(train_grokking, TINY_GROK)
-    assert "from core.grokking import GrokkingConfig" in code and "result = train_grokking(config)" in code
+    assert "from core.universality.grokking import GrokkingConfig" in code and "result = train_grokking(config)" in code
     scope: dict = {}
     exec(compile(code, "<reproduce>", "exec"), scope)
     pd.testing.assert_frame_equal(scope["result"], train_grokking(TINY_GROK), check_exact=True)

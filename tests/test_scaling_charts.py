@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from core.scaling import EPOCH_2024, PRESETS, frontier
-from ui import charts_scaling
+from core.scaling_laws.laws import EPOCH_2024, PRESETS, frontier
+from ui.charts import scaling_laws as charts_scaling
 
 
 def _color_scales(spec: dict) -> list[dict]:

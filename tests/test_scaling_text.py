@@ -7,8 +7,8 @@ import math
 import pandas as pd
 import pytest
 
-from core.scaling import PRESETS, frontier
-from ui.scaling_text import budget_table, count, number, sci
+from core.scaling_laws.laws import PRESETS, frontier
+from ui.text.scaling_laws import budget_table, count, number, sci
 
 
 @pytest.mark.parametrize(

@@ -10,8 +10,7 @@ import pandas as pd
 import pytest
 
 from core.data import point_cloud
-from core.sinkhorn import sinkhorn, sinkhorn_steps
-from core.sinkhorn_experiments import (
+from core.sinkhorn.experiments import (
     FlowConfig,
     FrontierConfig,
     TimingConfig,
@@ -24,6 +23,7 @@ from core.sinkhorn_experiments import (
     normalisation_view,
     timing_vs_n,
 )
+from core.sinkhorn.solver import sinkhorn, sinkhorn_steps
 
 TINY = FlowConfig(n=30, steps=6, lr=0.1, eps=0.05)
 
@@ -79,7 +79,7 @@ def test_timing_table_is_long_and_reports_progress():
 def test_timing_repeats_every_size_and_reports_the_median(monkeypatch):
     """The audit saw fitted exponents flip between runs timed once each: every size must be timed `repeats` times."""
     ticks = iter(np.arange(0.0, 1e4, 1.0) ** 1.5)  # a fake clock: each run takes longer than the one before
-    monkeypatch.setattr("core.sinkhorn_experiments.time.perf_counter", lambda: float(next(ticks)))
+    monkeypatch.setattr("core.sinkhorn.experiments.time.perf_counter", lambda: float(next(ticks)))
     df = timing_vs_n(TimingConfig(sizes=(10, 20), repeats=3, eps=0.1))
     assert (df["repeats"] == 3).all()
     assert (df["seconds_min"] < df["seconds"]).all() and (df["seconds"] < df["seconds_max"]).all()

@@ -1,4 +1,4 @@
-"""Tests of core.sinkhorn_scale: Sinkhorn on torch against POT's numpy ot.sinkhorn2, the LP against ot.emd2, bytes."""
+"""Tests of core.sinkhorn.scale: Sinkhorn on torch against POT's numpy ot.sinkhorn2, the LP against ot.emd2, bytes."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import ot
 import pytest
 
-from core.sinkhorn_scale import (
+from core.sinkhorn.scale import (
     LP_SOLVER,
     SINKHORN_SOLVER,
     ScaleConfig,
@@ -101,7 +101,7 @@ def test_unconverged_run_warns_with_knob():
 def test_lp_exponent_recovers_a_known_power():
     import pandas as pd
 
-    from core.sinkhorn_scale import lp_exponent
+    from core.sinkhorn.scale import lp_exponent
 
     n = np.array([500, 1000, 2000, 4000])
     df = pd.DataFrame({"n": n, "solver": LP_SOLVER, "seconds": 1e-9 * n**2.7})

@@ -17,13 +17,13 @@ def default_runs() -> list[tuple[Callable, Any, str]]:
     Every page builds its default view from its configuration's defaults (each config documents why), so the
     entries are the default configurations; the test catches a page whose defaults drift from them.
     """
-    from core import collapse_training as ct
-    from core import feature_learning as fl
-    from core import info_plane as ib
-    from core import kolmogorov_search as ks
-    from core import pruning
     from core import rest_stop as rs
-    from core.scaling_experiment import MiniScalingConfig, mini_scaling_experiment
+    from core.feature_learning import lazy_rich as fl
+    from core.information_bottleneck import info_plane as ib
+    from core.kolmogorov import search as ks
+    from core.lottery_ticket import pruning
+    from core.neural_collapse import training as ct
+    from core.scaling_laws.experiment import MiniScalingConfig, mini_scaling_experiment
 
     return [
         (ks.search_programs, ks.SearchConfig(), "kolmogorov"),

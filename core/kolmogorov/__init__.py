@@ -1,0 +1,6 @@
+"""Algorithmic information theory (page ``kolmogorov``); complexities in bits.
+
+- ``compression``: compressors as upper bounds on K(x), compression distance.
+- ``search``: a shortest-program search in a tiny language, and why K is uncomputable.
+- ``ctm``: K from the coding theorem (CTM) and the block decomposition method (BDM).
+"""

@@ -1,0 +1,5 @@
+"""Minimum description length (page ``mdl``); code lengths in bits.
+
+- ``two_part``: the crude two-part code, BIC/AIC/CV, the 1000-number example, L1/L2 penalties as codes.
+- ``refined``: the Bayes mixture and prequential codes.
+"""

@@ -1,0 +1,6 @@
+"""The Sinkhorn shortcut: entropic optimal transport (page ``sinkhorn``).
+
+- ``solver``: entropic OT through POT with a checked convergence report.
+- ``experiments``: normalisation step by step, the epsilon trade-off, cost against the LP, a gradient flow.
+- ``scale``: time and memory past the LP on POT's torch backend, the accuracy-time frontier.
+"""

@@ -1,0 +1,1 @@
+"""Larger page sections (tabs, result views), one module per page (named like the page)."""
