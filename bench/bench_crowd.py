@@ -1,10 +1,12 @@
 """A room full of viewers: N headless Chromium sessions open one training page of a real server at once.
 
-For each case a fresh ``streamlit run app.py`` on loopback (warm defaults off, an empty disk cache), one page load to
-import torch, then the viewers: N = 1, 4, 8 on the same settings, and 4 viewers with 4 different seeds (opened 0.5 s
-apart, so their arrival order is known). Prints, per case, the time until every viewer shows its finished run
-("Finished in" / "Cached run" under the live run, then the page's chart), the server's CPU time over the case and
-its peak RSS, plus what each viewer saw (its place in the queue, "watched by N other viewers").
+For each case a fresh ``streamlit run app.py`` on loopback (warm defaults off, an empty disk cache), one page load
+and a wait until the server is idle (it imports torch and the science in the background), then the viewers: N = 1,
+4, 8 on the same settings, and 4 viewers with 4 different seeds (opened 0.5 s apart, so their arrival order is
+known). Prints, per case, the time until every viewer shows its finished run ("Finished in" / "Cached run" under the
+live run, then the page's chart), how long the shared run itself took (its "Finished in" caption), the server's CPU
+time over the case, its peak RSS and the load average (the machine may be shared: compare the ratios), plus what
+each viewer saw (its place in the queue, "watched by N other viewers").
 
 Usage::
 
@@ -120,20 +122,35 @@ async def _viewer(browser, url: str, delay: float, t0: float, timeout_s: float) 
     await page.wait_for_selector('[data-testid="stVegaLiteChart"]', timeout=60_000)
     done = time.monotonic() - t0
     watcher.cancel()
+    caption = await page.locator(DONE).first.inner_text()
+    run_s = float(caption.split(" in ", 1)[1].split(" s", 1)[0]) if " in " in caption else float("nan")
     exceptions = await page.locator('[data-testid="stException"]').count()
     await context.close()
-    return {"opened": opened, "done": done, "exceptions": exceptions, **seen}
+    return {"opened": opened, "done": done, "run_s": run_s, "exceptions": exceptions, **seen}
 
 
-async def _crowd(url: str, urls: list[str], stagger: float, timeout_s: float) -> tuple[list[dict], float]:
+async def _settle(server: Server, quiet_cpu_s: float = 0.1, window_s: float = 1.0, limit_s: float = 120.0) -> None:
+    """Wait until the server is idle (it imports torch and the science in the background after its first page)."""
+    deadline = time.monotonic() + limit_s
+    before = server.cpu_seconds()
+    while time.monotonic() < deadline:
+        await asyncio.sleep(window_s)
+        now = server.cpu_seconds()
+        if now - before < quiet_cpu_s:
+            return
+        before = now
+
+
+async def _crowd(server: Server, urls: list[str], stagger: float, timeout_s: float) -> tuple[list[dict], float]:
     from playwright.async_api import async_playwright
 
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        warm = await browser.new_page()  # the server imports torch on its first page, before the clock starts
-        await warm.goto(url)
+        warm = await browser.new_page()  # the server imports torch after its first page, before the clock starts
+        await warm.goto(server.url)
         await warm.wait_for_selector("h1", timeout=120_000)
         await warm.close()
+        await _settle(server)
         t0 = time.monotonic()
         views = await asyncio.gather(*(_viewer(browser, u, i * stagger, t0, timeout_s) for i, u in enumerate(urls)))
         wall = time.monotonic() - t0
@@ -144,15 +161,16 @@ async def _crowd(url: str, urls: list[str], stagger: float, timeout_s: float) ->
 def run_case(name: str, urls: list[str], *, port: int, stagger: float, timeout_s: float) -> dict:
     server = Server(port)
     try:
-        cpu0 = server.cpu_seconds()
-        views, wall = asyncio.run(_crowd(server.url, urls, stagger, timeout_s))
-        cpu = server.cpu_seconds() - cpu0
+        cpu0, load0 = server.cpu_seconds(), os.getloadavg()[0]
+        views, wall = asyncio.run(_crowd(server, urls, stagger, timeout_s))
+        cpu = server.cpu_seconds() - cpu0  # includes the warm page and the settling before the clock starts
         rss = server.peak_rss_mb()
+        load = (load0, os.getloadavg()[0])
     finally:
         logged = server.stop()
     if logged:
         print(f"{name}: the server logged\n{logged}")
-    return {"case": name, "wall": wall, "views": views, "cpu": cpu, "rss": rss}
+    return {"case": name, "wall": wall, "views": views, "cpu": cpu, "rss": rss, "load": load}
 
 
 def threads_vs_processes(repeats: int = 5) -> None:
@@ -253,7 +271,8 @@ def main() -> None:
             + ", ".join(f"{v['done']:.1f}" for v in views)
             + f"; queued: {[v['queued'] or '-' for v in views]}; max other viewers seen: "
             f"{max(v['others'] for v in views)}; exceptions: {sum(v['exceptions'] for v in views)}; server CPU "
-            f"{res['cpu']:.1f} s, peak RSS {res['rss']:.0f} MB",
+            f"{res['cpu']:.1f} s, peak RSS {res['rss']:.0f} MB; the run itself took "
+            f"{max(v['run_s'] for v in views):.1f} s; load average {res['load'][0]:.1f} -> {res['load'][1]:.1f}",
             flush=True,
         )
     unit = unit_seconds()
@@ -262,11 +281,18 @@ def main() -> None:
     print(
         f"\npage {base}, {os.cpu_count()} cores, unit = {unit:.2f} s (bench/calibration.py, measured after the cases)"
     )
-    print("| case | all viewers finished (s) | x one viewer | server CPU (s) | server peak RSS (MB) |")
-    print("|---|---|---|---|---|")
+    print(
+        "| case | all viewers finished (s) | x one viewer | the run (s) | server CPU (s) | server peak RSS (MB) "
+        "| load average (start -> end) |"
+    )
+    print("|---|---|---|---|---|---|---|")
     for res in results:
         done = max(v["done"] for v in res["views"])
-        print(f"| {res['case']} | {done:.1f} | {done / one:.2f} | {res['cpu']:.1f} | {res['rss']:.0f} |")
+        run_s = max(v["run_s"] for v in res["views"])
+        print(
+            f"| {res['case']} | {done:.1f} | {done / one:.2f} | {run_s:.1f} | {res['cpu']:.1f} | {res['rss']:.0f} "
+            f"| {res['load'][0]:.1f} -> {res['load'][1]:.1f} |"
+        )
     for res in results:
         if "settings" in res["case"]:
             done = [v["done"] for v in res["views"]]
