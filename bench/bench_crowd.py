@@ -2,11 +2,12 @@
 
 For each case a fresh ``streamlit run app.py`` on loopback (warm defaults off, an empty disk cache), one page load
 and a wait until the server is idle (it imports torch and the science in the background), then the viewers: N = 1,
-4, 8 on the same settings, and 4 viewers with 4 different seeds (opened 0.5 s apart, so their arrival order is
-known). Prints, per case, the time until every viewer shows its finished run ("Finished in" / "Cached run" under the
-live run, then the page's chart), how long the shared run itself took (its "Finished in" caption), the server's CPU
-time over the case, its peak RSS and the load average (the machine may be shared: compare the ratios), plus what
-each viewer saw (its place in the queue, "watched by N other viewers").
+4, 8 on the same settings, and 4 viewers with 4 different seeds (each opened 0.5 s after the previous one's progress
+bar showed, so their runs reach the server in opening order even on a loaded machine). Prints, per case, the time
+until every viewer shows its finished run ("Finished in" / "Cached run" under the live run, then the page's chart),
+how long the shared run itself took (its "Finished in" caption), the server's CPU time over the case, its peak RSS
+and the load average (the machine may be shared: compare the ratios), plus what each viewer saw (its place in the
+queue, "watched by N other viewers").
 
 Usage::
 
@@ -96,8 +97,13 @@ class Server:
         return "\n".join(line for line in logged.splitlines() if "WARNING" in line or "ERROR" in line)
 
 
-async def _viewer(browser, url: str, delay: float, t0: float, timeout_s: float) -> dict:
-    await asyncio.sleep(delay)
+async def _viewer(
+    browser, url: str, t0: float, timeout_s: float, after: asyncio.Event | None, shown: asyncio.Event
+) -> dict:
+    """Open ``url`` (once ``after`` is set: the previous viewer's run reached the server) and wait for its result."""
+    if after is not None:
+        await after.wait()
+        await asyncio.sleep(0.5)
     context = await browser.new_context(viewport={"width": 1200, "height": 900})
     page = await context.new_page()
     seen = {"queued": "", "others": 0}
@@ -108,6 +114,8 @@ async def _viewer(browser, url: str, delay: float, t0: float, timeout_s: float) 
                 texts = await page.locator('[data-testid="stProgress"]').all_inner_texts()
             except Exception:  # the page is navigating (the router's first rerun)
                 texts = []
+            if texts:
+                shown.set()
             for text in texts:
                 if "queued" in text and not seen["queued"]:
                     seen["queued"] = text.split("queued: ", 1)[1]
@@ -119,6 +127,7 @@ async def _viewer(browser, url: str, delay: float, t0: float, timeout_s: float) 
     opened = time.monotonic() - t0
     await page.goto(url, timeout=timeout_s * 1000, wait_until="commit")  # 8 tabs at once on a loaded server: slow
     await page.wait_for_selector(DONE, timeout=timeout_s * 1000)
+    shown.set()  # a cached result shows no progress bar
     await page.wait_for_selector('[data-testid="stVegaLiteChart"]', timeout=60_000)
     done = time.monotonic() - t0
     watcher.cancel()
@@ -141,7 +150,8 @@ async def _settle(server: Server, quiet_cpu_s: float = 0.1, window_s: float = 1.
         before = now
 
 
-async def _crowd(server: Server, urls: list[str], stagger: float, timeout_s: float) -> tuple[list[dict], float]:
+async def _crowd(server: Server, urls: list[str], in_turn: bool, timeout_s: float) -> tuple[list[dict], float]:
+    """All viewers at once, or (``in_turn``) each opened 0.5 s after the previous one's run reached the server."""
     from playwright.async_api import async_playwright
 
     async with async_playwright() as pw:
@@ -152,17 +162,23 @@ async def _crowd(server: Server, urls: list[str], stagger: float, timeout_s: flo
         await warm.close()
         await _settle(server)
         t0 = time.monotonic()
-        views = await asyncio.gather(*(_viewer(browser, u, i * stagger, t0, timeout_s) for i, u in enumerate(urls)))
+        shown = [asyncio.Event() for _ in urls]
+        views = await asyncio.gather(
+            *(
+                _viewer(browser, u, t0, timeout_s, shown[i - 1] if in_turn and i else None, shown[i])
+                for i, u in enumerate(urls)
+            )
+        )
         wall = time.monotonic() - t0
         await browser.close()
     return list(views), wall
 
 
-def run_case(name: str, urls: list[str], *, port: int, stagger: float, timeout_s: float) -> dict:
+def run_case(name: str, urls: list[str], *, port: int, in_turn: bool, timeout_s: float) -> dict:
     server = Server(port)
     try:
         cpu0, load0 = server.cpu_seconds(), os.getloadavg()[0]
-        views, wall = asyncio.run(_crowd(server, urls, stagger, timeout_s))
+        views, wall = asyncio.run(_crowd(server, urls, in_turn, timeout_s))
         cpu = server.cpu_seconds() - cpu0  # includes the warm page and the settling before the clock starts
         rss = server.peak_rss_mb()
         load = (load0, os.getloadavg()[0])
@@ -260,10 +276,10 @@ def main() -> None:
         if case.endswith("x"):
             n = int(case[:-1])
             urls = [f"http://127.0.0.1:{port}{base}&{args.seed_key}={s + 1}" for s in range(n)]
-            res = run_case(f"{n} viewers, {n} settings", urls, port=port, stagger=0.5, timeout_s=args.timeout)
+            res = run_case(f"{n} viewers, {n} settings", urls, port=port, in_turn=True, timeout_s=args.timeout)
         else:
             urls = [f"http://127.0.0.1:{port}{base}"] * int(case)
-            res = run_case(f"{case} viewer(s), same setting", urls, port=port, stagger=0.0, timeout_s=args.timeout)
+            res = run_case(f"{case} viewer(s), same setting", urls, port=port, in_turn=False, timeout_s=args.timeout)
         results.append(res)
         views = res["views"]
         print(
