@@ -13,6 +13,7 @@ Usage::
 
     python bench/bench_crowd.py                        # lottery_ticket at lt_rounds=4, lt_epochs=5
     python bench/bench_crowd.py --page neural_collapse --params nc_epochs=50 --seed-key nc_seed
+    python bench/bench_crowd.py --nice 10              # viewers' Chromium at a lower priority, as if remote
     python bench/bench_crowd.py --threads              # two trainings: threads vs processes (ui/run_service.py)
 
 Targets (2 cores): 4 and 8 identical viewers finish within 1.3x of one viewer; 4 different settings finish in FIFO
@@ -150,12 +151,26 @@ async def _settle(server: Server, quiet_cpu_s: float = 0.1, window_s: float = 1.
         before = now
 
 
-async def _crowd(server: Server, urls: list[str], in_turn: bool, timeout_s: float) -> tuple[list[dict], float]:
+def _niced_chromium(niceness: int, folder: str) -> str:
+    """A Chromium launcher at a lower CPU priority (the viewers' browsers then stand in for other machines)."""
+    if not niceness:
+        return CHROMIUM
+    launcher = Path(folder) / "chromium"
+    launcher.write_text(f'#!/bin/sh\nexec nice -n {niceness} {CHROMIUM} "$@"\n')
+    launcher.chmod(0o755)
+    return str(launcher)
+
+
+async def _crowd(
+    server: Server, urls: list[str], in_turn: bool, timeout_s: float, niceness: int
+) -> tuple[list[dict], float]:
     """All viewers at once, or (``in_turn``) each opened 0.5 s after the previous one's run reached the server."""
     from playwright.async_api import async_playwright
 
     async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        browser = await pw.chromium.launch(
+            executable_path=_niced_chromium(niceness, server.cache), headless=True, args=ARGS
+        )
         warm = await browser.new_page()  # the server imports torch after its first page, before the clock starts
         await warm.goto(server.url)
         await warm.wait_for_selector("h1", timeout=120_000)
@@ -174,11 +189,11 @@ async def _crowd(server: Server, urls: list[str], in_turn: bool, timeout_s: floa
     return list(views), wall
 
 
-def run_case(name: str, urls: list[str], *, port: int, in_turn: bool, timeout_s: float) -> dict:
+def run_case(name: str, urls: list[str], *, port: int, in_turn: bool, timeout_s: float, niceness: int = 0) -> dict:
     server = Server(port)
     try:
         cpu0, load0 = server.cpu_seconds(), os.getloadavg()[0]
-        views, wall = asyncio.run(_crowd(server, urls, in_turn, timeout_s))
+        views, wall = asyncio.run(_crowd(server, urls, in_turn, timeout_s, niceness))
         cpu = server.cpu_seconds() - cpu0  # includes the warm page and the settling before the clock starts
         rss = server.peak_rss_mb()
         load = (load0, os.getloadavg()[0])
@@ -260,6 +275,9 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=900)
     parser.add_argument("--cases", default="1,4,8,4x", help="comma list: N identical viewers, or 4x = 4 settings")
     parser.add_argument("--threads", action="store_true", help="only compare threads and processes")
+    parser.add_argument(
+        "--nice", type=int, default=0, help="run the viewers' Chromium at this niceness (as if on other machines)"
+    )
     args = parser.parse_args()
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     if args.threads:
@@ -276,10 +294,19 @@ def main() -> None:
         if case.endswith("x"):
             n = int(case[:-1])
             urls = [f"http://127.0.0.1:{port}{base}&{args.seed_key}={s + 1}" for s in range(n)]
-            res = run_case(f"{n} viewers, {n} settings", urls, port=port, in_turn=True, timeout_s=args.timeout)
+            res = run_case(
+                f"{n} viewers, {n} settings", urls, port=port, in_turn=True, timeout_s=args.timeout, niceness=args.nice
+            )
         else:
             urls = [f"http://127.0.0.1:{port}{base}"] * int(case)
-            res = run_case(f"{case} viewer(s), same setting", urls, port=port, in_turn=False, timeout_s=args.timeout)
+            res = run_case(
+                f"{case} viewer(s), same setting",
+                urls,
+                port=port,
+                in_turn=False,
+                timeout_s=args.timeout,
+                niceness=args.nice,
+            )
         results.append(res)
         views = res["views"]
         print(
@@ -295,7 +322,8 @@ def main() -> None:
     singles = [r for r in results if len(r["views"]) == 1]
     one = max(v["done"] for v in singles[0]["views"]) if singles else float("nan")
     print(
-        f"\npage {base}, {os.cpu_count()} cores, unit = {unit:.2f} s (bench/calibration.py, measured after the cases)"
+        f"\npage {base}, {os.cpu_count()} cores, viewers' Chromium at niceness {args.nice}, unit = {unit:.2f} s "
+        "(bench/calibration.py, measured after the cases)"
     )
     print(
         "| case | all viewers finished (s) | x one viewer | the run (s) | server CPU (s) | server peak RSS (MB) "
