@@ -22,13 +22,16 @@ threadpool_limits(1)
 
 
 def _import_science() -> None:
-    for module in ("core", "core.training", "ot"):  # core first: it sets torch's thread count before torch loads
+    # core first: it sets torch's thread count before torch loads. torch._dynamo: the first optimizer a run builds
+    # imports it (and sympy), ~3 s that would otherwise land on the first run a visitor waits for.
+    for module in ("core", "core.training", "ot", "torch._dynamo"):
         importlib.import_module(module)
+    runs.freeze_heap()
 
 
 @st.cache_resource(show_spinner=False)
 def _preload_science() -> threading.Thread:
-    """Import torch and POT (~1.5 s) once per server, in the background, while the visitor reads the first page."""
+    """Import torch and POT (~5 s) once per server, in the background, while the visitor reads the first page."""
     thread = threading.Thread(target=_import_science, daemon=True)
     thread.start()
     return thread

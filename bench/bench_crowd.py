@@ -1,15 +1,19 @@
 """A room full of viewers: N headless Chromium sessions open one training page of a real server at once.
 
-For each case a fresh ``streamlit run app.py`` on loopback (warm defaults off, an empty disk cache), one page load to
-import torch, then the viewers: N = 1, 4, 8 on the same settings, and 4 viewers with 4 different seeds (opened 0.5 s
-apart, so their arrival order is known). Prints, per case, the time until every viewer shows its finished run
-("Finished in" / "Cached run" under the live run, then the page's chart), the server's CPU time over the case and
-its peak RSS, plus what each viewer saw (its place in the queue, "watched by N other viewers").
+For each case a fresh ``streamlit run app.py`` on loopback (warm defaults off, an empty disk cache), one page load
+and a wait until the server is idle (it imports torch and the science in the background), then the viewers: N = 1,
+4, 8 on the same settings, and 4 viewers with 4 different seeds (each opened 0.5 s after the previous one's progress
+bar showed, so their runs reach the server in opening order even on a loaded machine). Prints, per case, the time
+until every viewer shows its finished run ("Finished in" / "Cached run" under the live run, then the page's chart),
+how long the shared run itself took (its "Finished in" caption), the server's CPU time over the case, its peak RSS
+and the load average (the machine may be shared: compare the ratios), plus what each viewer saw (its place in the
+queue, "watched by N other viewers").
 
 Usage::
 
     python bench/bench_crowd.py                        # lottery_ticket at lt_rounds=4, lt_epochs=5
     python bench/bench_crowd.py --page neural_collapse --params nc_epochs=50 --seed-key nc_seed
+    python bench/bench_crowd.py --nice 10              # viewers' Chromium at a lower priority, as if remote
     python bench/bench_crowd.py --threads              # two trainings: threads vs processes (ui/run_service.py)
 
 Targets (2 cores): 4 and 8 identical viewers finish within 1.3x of one viewer; 4 different settings finish in FIFO
@@ -94,8 +98,13 @@ class Server:
         return "\n".join(line for line in logged.splitlines() if "WARNING" in line or "ERROR" in line)
 
 
-async def _viewer(browser, url: str, delay: float, t0: float, timeout_s: float) -> dict:
-    await asyncio.sleep(delay)
+async def _viewer(
+    browser, url: str, t0: float, timeout_s: float, after: asyncio.Event | None, shown: asyncio.Event
+) -> dict:
+    """Open ``url`` (once ``after`` is set: the previous viewer's run reached the server) and wait for its result."""
+    if after is not None:
+        await after.wait()
+        await asyncio.sleep(0.5)
     context = await browser.new_context(viewport={"width": 1200, "height": 900})
     page = await context.new_page()
     seen = {"queued": "", "others": 0}
@@ -106,6 +115,8 @@ async def _viewer(browser, url: str, delay: float, t0: float, timeout_s: float) 
                 texts = await page.locator('[data-testid="stProgress"]').all_inner_texts()
             except Exception:  # the page is navigating (the router's first rerun)
                 texts = []
+            if texts:
+                shown.set()
             for text in texts:
                 if "queued" in text and not seen["queued"]:
                     seen["queued"] = text.split("queued: ", 1)[1]
@@ -117,42 +128,80 @@ async def _viewer(browser, url: str, delay: float, t0: float, timeout_s: float) 
     opened = time.monotonic() - t0
     await page.goto(url, timeout=timeout_s * 1000, wait_until="commit")  # 8 tabs at once on a loaded server: slow
     await page.wait_for_selector(DONE, timeout=timeout_s * 1000)
+    shown.set()  # a cached result shows no progress bar
     await page.wait_for_selector('[data-testid="stVegaLiteChart"]', timeout=60_000)
     done = time.monotonic() - t0
     watcher.cancel()
+    caption = await page.locator(DONE).first.inner_text()
+    run_s = float(caption.split(" in ", 1)[1].split(" s", 1)[0]) if " in " in caption else float("nan")
     exceptions = await page.locator('[data-testid="stException"]').count()
     await context.close()
-    return {"opened": opened, "done": done, "exceptions": exceptions, **seen}
+    return {"opened": opened, "done": done, "run_s": run_s, "exceptions": exceptions, **seen}
 
 
-async def _crowd(url: str, urls: list[str], stagger: float, timeout_s: float) -> tuple[list[dict], float]:
+async def _settle(server: Server, quiet_cpu_s: float = 0.1, window_s: float = 1.0, limit_s: float = 120.0) -> None:
+    """Wait until the server is idle (it imports torch and the science in the background after its first page)."""
+    deadline = time.monotonic() + limit_s
+    before = server.cpu_seconds()
+    while time.monotonic() < deadline:
+        await asyncio.sleep(window_s)
+        now = server.cpu_seconds()
+        if now - before < quiet_cpu_s:
+            return
+        before = now
+
+
+def _niced_chromium(niceness: int, folder: str) -> str:
+    """A Chromium launcher at a lower CPU priority (the viewers' browsers then stand in for other machines)."""
+    if not niceness:
+        return CHROMIUM
+    launcher = Path(folder) / "chromium"
+    launcher.write_text(f'#!/bin/sh\nexec nice -n {niceness} {CHROMIUM} "$@"\n')
+    launcher.chmod(0o755)
+    return str(launcher)
+
+
+async def _crowd(
+    server: Server, urls: list[str], in_turn: bool, timeout_s: float, niceness: int
+) -> tuple[list[dict], float]:
+    """All viewers at once, or (``in_turn``) each opened 0.5 s after the previous one's run reached the server."""
     from playwright.async_api import async_playwright
 
     async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        warm = await browser.new_page()  # the server imports torch on its first page, before the clock starts
-        await warm.goto(url)
+        browser = await pw.chromium.launch(
+            executable_path=_niced_chromium(niceness, server.cache), headless=True, args=ARGS
+        )
+        warm = await browser.new_page()  # the server imports torch after its first page, before the clock starts
+        await warm.goto(server.url)
         await warm.wait_for_selector("h1", timeout=120_000)
         await warm.close()
+        await _settle(server)
         t0 = time.monotonic()
-        views = await asyncio.gather(*(_viewer(browser, u, i * stagger, t0, timeout_s) for i, u in enumerate(urls)))
+        shown = [asyncio.Event() for _ in urls]
+        views = await asyncio.gather(
+            *(
+                _viewer(browser, u, t0, timeout_s, shown[i - 1] if in_turn and i else None, shown[i])
+                for i, u in enumerate(urls)
+            )
+        )
         wall = time.monotonic() - t0
         await browser.close()
     return list(views), wall
 
 
-def run_case(name: str, urls: list[str], *, port: int, stagger: float, timeout_s: float) -> dict:
+def run_case(name: str, urls: list[str], *, port: int, in_turn: bool, timeout_s: float, niceness: int = 0) -> dict:
     server = Server(port)
     try:
-        cpu0 = server.cpu_seconds()
-        views, wall = asyncio.run(_crowd(server.url, urls, stagger, timeout_s))
-        cpu = server.cpu_seconds() - cpu0
+        cpu0, load0 = server.cpu_seconds(), os.getloadavg()[0]
+        views, wall = asyncio.run(_crowd(server, urls, in_turn, timeout_s, niceness))
+        cpu = server.cpu_seconds() - cpu0  # includes the warm page and the settling before the clock starts
         rss = server.peak_rss_mb()
+        load = (load0, os.getloadavg()[0])
     finally:
         logged = server.stop()
     if logged:
         print(f"{name}: the server logged\n{logged}")
-    return {"case": name, "wall": wall, "views": views, "cpu": cpu, "rss": rss}
+    return {"case": name, "wall": wall, "views": views, "cpu": cpu, "rss": rss, "load": load}
 
 
 def threads_vs_processes(repeats: int = 5) -> None:
@@ -226,6 +275,9 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=900)
     parser.add_argument("--cases", default="1,4,8,4x", help="comma list: N identical viewers, or 4x = 4 settings")
     parser.add_argument("--threads", action="store_true", help="only compare threads and processes")
+    parser.add_argument(
+        "--nice", type=int, default=0, help="run the viewers' Chromium at this niceness (as if on other machines)"
+    )
     args = parser.parse_args()
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     if args.threads:
@@ -242,10 +294,19 @@ def main() -> None:
         if case.endswith("x"):
             n = int(case[:-1])
             urls = [f"http://127.0.0.1:{port}{base}&{args.seed_key}={s + 1}" for s in range(n)]
-            res = run_case(f"{n} viewers, {n} settings", urls, port=port, stagger=0.5, timeout_s=args.timeout)
+            res = run_case(
+                f"{n} viewers, {n} settings", urls, port=port, in_turn=True, timeout_s=args.timeout, niceness=args.nice
+            )
         else:
             urls = [f"http://127.0.0.1:{port}{base}"] * int(case)
-            res = run_case(f"{case} viewer(s), same setting", urls, port=port, stagger=0.0, timeout_s=args.timeout)
+            res = run_case(
+                f"{case} viewer(s), same setting",
+                urls,
+                port=port,
+                in_turn=False,
+                timeout_s=args.timeout,
+                niceness=args.nice,
+            )
         results.append(res)
         views = res["views"]
         print(
@@ -253,20 +314,29 @@ def main() -> None:
             + ", ".join(f"{v['done']:.1f}" for v in views)
             + f"; queued: {[v['queued'] or '-' for v in views]}; max other viewers seen: "
             f"{max(v['others'] for v in views)}; exceptions: {sum(v['exceptions'] for v in views)}; server CPU "
-            f"{res['cpu']:.1f} s, peak RSS {res['rss']:.0f} MB",
+            f"{res['cpu']:.1f} s, peak RSS {res['rss']:.0f} MB; the run itself took "
+            f"{max(v['run_s'] for v in views):.1f} s; load average {res['load'][0]:.1f} -> {res['load'][1]:.1f}",
             flush=True,
         )
     unit = unit_seconds()
     singles = [r for r in results if len(r["views"]) == 1]
     one = max(v["done"] for v in singles[0]["views"]) if singles else float("nan")
     print(
-        f"\npage {base}, {os.cpu_count()} cores, unit = {unit:.2f} s (bench/calibration.py, measured after the cases)"
+        f"\npage {base}, {os.cpu_count()} cores, viewers' Chromium at niceness {args.nice}, unit = {unit:.2f} s "
+        "(bench/calibration.py, measured after the cases)"
     )
-    print("| case | all viewers finished (s) | x one viewer | server CPU (s) | server peak RSS (MB) |")
-    print("|---|---|---|---|---|")
+    print(
+        "| case | all viewers finished (s) | x one viewer | the run (s) | server CPU (s) | server peak RSS (MB) "
+        "| load average (start -> end) |"
+    )
+    print("|---|---|---|---|---|---|---|")
     for res in results:
         done = max(v["done"] for v in res["views"])
-        print(f"| {res['case']} | {done:.1f} | {done / one:.2f} | {res['cpu']:.1f} | {res['rss']:.0f} |")
+        run_s = max(v["run_s"] for v in res["views"])
+        print(
+            f"| {res['case']} | {done:.1f} | {done / one:.2f} | {run_s:.1f} | {res['cpu']:.1f} | {res['rss']:.0f} "
+            f"| {res['load'][0]:.1f} -> {res['load'][1]:.1f} |"
+        )
     for res in results:
         if "settings" in res["case"]:
             done = [v["done"] for v in res["views"]]

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import threading
 import time
+import tomllib
 import warnings
 from dataclasses import dataclass
+from pathlib import Path
 
+import altair as alt
 import numpy as np
 import pandas as pd
 import pytest
@@ -321,6 +325,48 @@ def test_the_run_key_is_exact_for_long_arrays() -> None:
     assert runs.run_key(gated, {"x": a}) != runs.run_key(gated, {"x": b})
     assert runs.run_key(gated, {"x": a}) == runs.run_key(gated, {"x": a.copy()})
     assert runs.run_key(gated, (a, 1)) != runs.run_key(gated, (b, 1))
+
+
+# --- a room of viewers: what keeps their polling from starving the run -------------------------------------------
+
+
+def test_the_server_does_not_collect_all_garbage_after_every_rerun() -> None:
+    # Streamlit's default gc.collect() after every script run, fragment reruns included, held the GIL ~250 ms once
+    # a second per viewer: four viewers of one run made it 17x slower (bench/bench_crowd.py, README).
+    config = tomllib.loads((Path(__file__).resolve().parent.parent / ".streamlit" / "config.toml").read_text())
+    assert config["runner"]["postScriptGC"] is False
+
+
+def test_freeze_heap_takes_the_objects_alive_now_out_of_full_collections() -> None:
+    frozen_before = gc.get_freeze_count()  # app.py froze the heap already if an AppTest ran in this process
+    gc.unfreeze()
+    alive = len(gc.get_objects())
+    try:
+        runs.freeze_heap()
+        assert gc.get_freeze_count() >= alive // 2  # the imported libraries' objects (some were garbage)
+        assert len(gc.get_objects()) < alive // 10  # what a full collection still walks
+    finally:
+        if not frozen_before:
+            gc.unfreeze()
+
+
+def test_the_live_chart_is_rebuilt_only_when_a_record_with_data_arrives() -> None:
+    built: list[int] = []
+
+    def live_chart(df: pd.DataFrame):
+        built.append(len(df))
+        return alt.Chart(df.dropna()).mark_line().encode(x="step:Q", y="loss:Q")
+
+    run = Run(("m", "f", "c"), gated, None, "", 0, 0)
+    run.records += [{"progress": 0.0}]
+    first = runs._live_spec(run, live_chart)
+    run.records += [{"progress": 0.1}, {"progress": 0.2}]  # progress only: the chart cannot change
+    assert runs._live_spec(run, live_chart) is first and built == [1]
+    run.records += [{"progress": 0.3, "step": 1, "loss": 0.5}]
+    second = runs._live_spec(run, live_chart)
+    assert built == [1, 4] and second != first  # a data record: rebuilt, from every record so far
+    run.records += [{"progress": 0.4}]
+    assert runs._live_spec(run, live_chart) is second and built == [1, 4]  # shared by every viewer of the run
 
 
 # --- the disk cache -----------------------------------------------------------------------------------------------

@@ -9,6 +9,18 @@ while the session follows a run on the page it shows, a small fragment heartbeat
 page; navigating away, pressing Stop, changing the setting or closing the tab lets the run go (it is cancelled
 within a few seconds when nobody else watches it).
 
+**A room of viewers costs about one viewer.** Every viewer's fragment reruns once a second (and ``keep_alive`` every
+two), all in the server process whose worker thread trains the run. What made four viewers of one run 17x slower
+than one (333 s against 19.9 s, server CPU 310 s) was not the polling itself but Streamlit's ``runner.postScriptGC``:
+a full ``gc.collect()`` after every script run, fragment reruns included, which walks the ~460k objects that torch,
+scipy, pandas and sympy create at import (~250 ms holding the GIL, measured) about 1.5 times a second per viewer, so
+the GIL was never free for the run's torch ops. ``.streamlit/config.toml`` turns it off, ``freeze_heap()`` moves the
+imported objects out of the reach of Python's own full collections, and the live chart is rebuilt only when a
+record with data arrives (an Altair build is ~90 ms; most records only move the progress bar), once for all
+viewers. What a poll costs now: ~6 ms of server CPU per viewer and second; a Python thread busy 5% / 20% / 100% of
+the time slows a training thread 1.07x / 1.22x / 3.3x (measured), so runs stay in threads (``ui/run_service.py``).
+Numbers: README, "The run service"; ``python bench/bench_crowd.py`` measures a crowd.
+
 The ``core`` function follows the project convention: ``fn(config, *, callback)`` with ``config`` a frozen dataclass
 calls ``callback(record)`` every few steps with a dict that carries ``"progress"`` (fraction done, 0..1) and whatever
 the live chart plots, and returns the full result.
@@ -22,6 +34,7 @@ disable), ``LTL_RUN_DISK_MB`` (its size; default 500).
 from __future__ import annotations
 
 import dataclasses
+import gc
 import hashlib
 import json
 import math
@@ -53,6 +66,7 @@ BLOCKING: bool | None = None  # wait for runs in the script thread; None: only w
 
 _service: list[RunService] = []
 _service_lock = threading.Lock()
+_live_lock = threading.Lock()  # one build of a run's live chart at a time, shared by its viewers
 FOLLOWED = "_runs_followed"  # session: page key -> (run, viewer id, page)
 
 
@@ -89,6 +103,16 @@ def service() -> RunService:
                 )
             )
         return _service[0]
+
+
+def freeze_heap() -> None:
+    """Exempt every object alive now from the cyclic garbage collector (``gc.freeze``); called once after imports.
+
+    The imported libraries hold ~460k objects; a full collection walks them all, ~250 ms holding the GIL while a
+    run in a worker thread waits. After the freeze, Python's own full collections walk only what was made since.
+    """
+    gc.collect()
+    gc.freeze()
 
 
 def use_service(svc: RunService | None) -> RunService | None:
@@ -293,14 +317,21 @@ def _follow(run: Run, *, label: str, key: str, viewer: str, live_chart: Callable
 
 
 def _live_spec(run: Run, live_chart: Callable) -> dict:
-    """The live chart's Vega-Lite spec, built once per new record for all viewers of the run."""
-    records = list(run.records)
-    cached = getattr(run, "_live", None)
-    if cached is not None and cached[0] == len(records):
-        return cached[1]
-    spec = live_chart(pd.DataFrame(records)).to_dict()
-    run._live = (len(records), spec)  # type: ignore[attr-defined]
-    return spec
+    """The live chart's Vega-Lite spec, shared by every viewer of the run and rebuilt only when it can change.
+
+    Records that carry nothing but ``"progress"`` (most of them: one per epoch) add only empty rows to the chart, so
+    the spec is rebuilt when a record with data arrives, not on every record: building and validating an Altair
+    chart takes ~90 ms holding the GIL, which the run in its worker thread waits for.
+    """
+    with _live_lock:
+        records = list(run.records)
+        with_data = sum(1 for record in records if record.keys() - {"progress"})
+        cached = getattr(run, "_live", None)
+        if cached is not None and cached[0] == with_data:
+            return cached[1]
+        spec = live_chart(pd.DataFrame(records)).to_dict()
+        run._live = (with_data, spec)  # type: ignore[attr-defined]
+        return spec
 
 
 def _show_stopped(rkey: tuple, *, key: str, live_chart: Callable | None) -> None:
