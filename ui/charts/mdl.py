@@ -122,7 +122,8 @@ IB_PARTS = ("plug-in data bits", "learning cost", "encoder bits")
 def ib_code_bars(at_n: pd.DataFrame) -> alt.LayerChart:
     """Stacked bars per |T|: encoder bits, the KT learning cost and the plug-in data bits (above the smallest).
 
-    ``at_n`` is one n's rows of ``core.mdl.ib_clusters.IBCodeResult.curve``; the pick is marked.
+    ``at_n`` is one n's rows of ``core.mdl.ib_clusters.IBCodeResult.curve``; the pick is marked. The y axis stops at
+    2.5 times the pick's bar so that the decision is visible; taller bars are cut and labelled with their height.
     """
     base = at_n["plugin_bits"].min()
     parts = {"plug-in data bits": at_n["plugin_bits"] - base, "learning cost": at_n["learning_bits"],
@@ -131,25 +132,33 @@ def ib_code_bars(at_n: pd.DataFrame) -> alt.LayerChart:
         [pd.DataFrame({"clusters": at_n["clusters"], "part": p, "bits": v, "order": i})
          for i, (p, v) in enumerate(parts.items())]
     )  # fmt: skip
+    top = at_n.assign(stack=at_n["total_bits"] - base)
+    y_max = 2.5 * float(top.loc[top["picked"], "stack"].iloc[0])
     bars = (
         alt.Chart(long)
-        .mark_bar()
+        .mark_bar(clip=True)
         .encode(
             x=alt.X("clusters:O", title="number of clusters |T|", axis=alt.Axis(labelAngle=0)),
-            y=alt.Y("sum(bits):Q", title="bits (plug-in bits from the smallest)", stack="zero"),
+            y=alt.Y("sum(bits):Q", title="bits (plug-in bits from the smallest)", stack="zero",
+                    scale=alt.Scale(domain=[0, y_max])),
             color=alt.Color("part:N", scale=color_scale(IB_PARTS), sort=IB_PARTS, title=None,
                             legend=alt.Legend(orient="top")),
             order=alt.Order("order:Q"),
-            tooltip=["clusters", "part", alt.Tooltip("bits:Q", format=".1f")],
+            tooltip=["clusters", "part", alt.Tooltip("bits:Q", format=",.1f")],
         )
     )  # fmt: skip
-    top = at_n.assign(stack=at_n["total_bits"] - base)
+    cut = top[top["stack"] > y_max].assign(y=y_max)
+    cut_labels = (
+        alt.Chart(cut)
+        .mark_text(dy=8, baseline="top", color="white", fontSize=10)
+        .encode(x="clusters:O", y="y:Q", text=alt.Text("stack:Q", format=".2~s"))
+    )
     marker = (
         alt.Chart(top[top["picked"]])
         .mark_text(text="▼ MDL", dy=-10, fontWeight="bold", color="#333333")
         .encode(x="clusters:O", y="stack:Q")
     )
-    return alt.layer(bars, marker).properties(height=HEIGHT)
+    return alt.layer(bars, cut_labels, marker).properties(height=HEIGHT)
 
 
 def ib_picks_chart(picks: pd.DataFrame, n: int) -> alt.LayerChart:
