@@ -110,8 +110,8 @@ def random_sources_notice(table: pd.DataFrame, seed: int) -> str:
         f"SHA-256 `{fresh['sha256'].iloc[0]}`, drawn for this run only; no seed, link or program reproduces it. "
         f"Neither compresses: the best compressor ({best}) needs {fresh.loc[best, 'bits_per_symbol']:.3f} bits per "
         f"byte on the OS bytes and {seeded.loc[best, 'bits_per_symbol']:.3f} on the seeded ones, 8 bits plus its "
-        f"container. The difference is K: the seeded {n:,} bytes come from a "
-        f"{seeded.loc['program', 'bits'] // 8}-character program, while for the OS bytes the best bound we have is "
+        f"container. The difference is K: the seeded {n:,} bytes come from a program of "
+        f"{seeded.loc['program', 'bits'] // 8} characters, while for the OS bytes the best bound we have is "
         f"about {8 * n:,} bits, and by counting at most one string in 2^20 (a million) has a program 20 bits shorter."
     )
 
