@@ -1,9 +1,10 @@
-"""Algorithmic information: compressors bound K(x), pi and an LCG fool them, NCD clustering, K is uncomputable."""
+"""Algorithmic information: compressors bound K(x), pi and an LCG fool them, OS entropy, NCD, K is uncomputable."""
 
 import pandas as pd
 import streamlit as st
 
 from core.kolmogorov import compression as ko
+from core.kolmogorov import corpus as ko_corpus
 from core.kolmogorov import ctm as ko_ctm
 from core.kolmogorov import search as ks
 from ui import controls, page
@@ -28,6 +29,7 @@ with st.sidebar:
     length = controls.select_slider("Length (bytes)", [1000, 3000, 10_000, 30_000], 10_000, key="ko_length")
     seed = controls.seed(key="ko_seed")
     st.divider()
+    corpus_kind = controls.radio("NCD texts", ["project", "generated"], "project", key="ko_corpus")
     ncd_method = controls.radio("NCD compressor", ko.METHODS, "lzma", key="ko_ncd_method")
     ncd_size = controls.select_slider("NCD string size (bytes)", [300, 1000, 3000], 1000, key="ko_ncd_size")
     st.divider()
@@ -73,28 +75,30 @@ st.subheader("Random-looking, yet simple")
 table = page.compute(ko.bounds_table, length, seed=seed)
 if table is not None:
     page.show_chart(charts.bounds_bars(table), table, name="kolmogorov bounds")
-    bpb = table.pivot(index="source", columns="method", values="bits_per_symbol")
-    comp = bpb.drop(columns="program").min(axis=1)
-    page.notice(
-        f"The digits of pi cost at least {comp['pi']:.2f} bits per digit with every compressor (a digit carries "
-        f"at most log2 10 = 3.32 bits), the LCG stream {comp['lcg']:.2f} bits per byte: no compressor finds the "
-        f"rule. The programs below print them with {bpb.loc['pi', 'program']:.3f} and {bpb.loc['lcg', 'program']:.3f} "
-        "bits per symbol, a far better upper bound on K. The seeded random stream has a short program too (it is "
-        "pseudo-random; truly random bytes would not). For our prose the only program is print-the-text, and "
-        "the compressors beat it."
-    )
+    page.notice(copy_kolmogorov.bounds_notice(table))
     cols = st.columns(2)
     cols[0].code(page.compute(ko.short_program, "pi", length), language="python")
     cols[1].code(page.compute(ko.short_program, "lcg", length, seed=seed), language="python")
 
+st.subheader("A truly random source next to the seeded one")
+st.markdown(copy_kolmogorov.RANDOM_SOURCES)
+fresh = ko.os_random_bytes(length)  # deliberately outside any cache: a new draw on every rerun
+sources = page.compute(ko.random_sources, length, seed=seed, fresh=fresh)
+if sources is not None:
+    page.show_chart(charts.bounds_bars(sources), sources, name="kolmogorov random sources")
+    page.notice(copy_kolmogorov.random_sources_notice(sources, seed))
+
 st.subheader("Compression distance")
 st.markdown(
     "Two strings are close if compressing them together costs little more than compressing one: "
-    "$\\mathrm{NCD}(x, y) = \\frac{C(xy) - \\min(C(x), C(y))}{\\max(C(x), C(y))}$. Below: our prose, the same "
-    "paragraph with its words shuffled, a second paragraph, a piece of this lab's source code and the generated"
-    " strings, clustered by scipy (average linkage)."
+    "$\\mathrm{NCD}(x, y) = \\frac{C(xy) - \\min(C(x), C(y))}{\\max(C(x), C(y))}$. "
+    + (copy_kolmogorov.NCD_PROJECT if corpus_kind == "project" else copy_kolmogorov.NCD_GENERATED)
 )
-matrix = page.compute(ko.ncd_matrix, page.compute(ko.ncd_corpus, size=ncd_size, seed=seed), method=ncd_method)
+corpus = page.compute(ko_corpus.project_corpus, size=ncd_size, seed=seed) if corpus_kind == "project" else None
+if corpus is not None and corpus.missing:
+    st.warning(f"Left out, not found in this checkout: {', '.join(corpus.missing)}.", icon=":material/warning:")
+items = corpus.items() if corpus is not None else page.compute(ko.ncd_corpus, size=ncd_size, seed=seed)
+matrix = page.compute(ko.ncd_matrix, items, method=ncd_method)
 if matrix is not None:
     tree = page.compute(ko.ncd_dendrogram, matrix)
     cols = st.columns(2)
@@ -102,13 +106,8 @@ if matrix is not None:
         page.show_chart(charts.ncd_heatmap(matrix, tree.leaves["label"].tolist()), matrix, name="ncd matrix")
     with cols[1]:
         page.show_chart(charts.dendrogram_chart(tree.segments, tree.leaves), tree.segments, name="ncd dendrogram")
-    pairs = matrix[matrix["a"] < matrix["b"]].sort_values("ncd")
-    close, diag = pairs.iloc[0], matrix[matrix["a"] == matrix["b"]]["ncd"]
-    page.notice(
-        f"The closest pair is {close['a']} and {close['b']} (NCD {close['ncd']:.2f}); NCD(x, x) stays between "
-        f"{diag.min():.2f} and {diag.max():.2f}, and the random stream is at least "
-        f"{pairs[(pairs['a'] == 'random') | (pairs['b'] == 'random')]['ncd'].min():.2f} from everything."
-    )
+    recovery = None if corpus is None else page.compute(ko_corpus.kind_recovery, matrix, tree, corpus.texts)
+    page.notice(copy_kolmogorov.ncd_notice(matrix, recovery))
 
 st.subheader("Why K cannot be computed")
 st.markdown(copy_kolmogorov.LANGUAGE)
@@ -130,13 +129,7 @@ estimates = None if ctm is None else page.compute(ko_ctm.complexity_estimates, s
 if estimates is not None:
     page.show_chart(charts.ctm_chart(estimates), estimates, name="ctm and bdm")
     page.notice(copy_kolmogorov.ctm_notice(ctm, estimates))
-st.markdown(
-    "**The Berry paradox, in plain words.** Suppose some program `K` computed the complexity of any string. Then "
-    "a short program could list all strings in order and print the first one whose complexity is more than a "
-    "million bits. That program is only a few hundred bits long plus the number one million, yet it prints a "
-    "string that by definition needs more than a million bits. So `K` cannot exist: every compressor gives an "
-    "upper bound, but no program can certify that a bound is the shortest for every string."
-)
+st.markdown(copy_kolmogorov.BERRY)
 
 page.references(
     [

@@ -1,11 +1,13 @@
-"""Minimum description length: model bits + data bits, the MDL pick, BIC/AIC/CV, the 1000 numbers, L1/L2."""
+"""Minimum description length: model bits + data bits, BIC/AIC/CV, refined codes, 1000 numbers, L1/L2, IB clusters."""
 
 import streamlit as st
 
+from core.mdl import ib_clusters as mdl_ib
 from core.mdl import refined as mdl_refined
 from core.mdl import two_part as mdl
 from ui import controls, page
 from ui.charts import mdl as charts_mdl
+from ui.runs import live_run
 from ui.text import mdl as copy_mdl
 
 page.header(
@@ -37,6 +39,9 @@ with st.sidebar:
     st.divider()
     n_exceptions = controls.slider("Exceptions among the 1000 numbers", 0, 50, 5, key="mdl_exceptions")
     prior = controls.select_slider("Prior scale s (L1/L2)", [0.1, 0.3, 1.0, 3.0, 10.0], 1.0, key="mdl_prior")
+    st.divider()
+    ib_noise = controls.select_slider("IB channel noise", [0.03, 0.05, 0.08, 0.12, 0.2], 0.08, key="mdl_ib_noise")
+    ib_n = controls.select_slider("IB draws n", list(mdl_ib.IBCodeConfig.sweep), 1000, key="mdl_ib_n")
 
 if source == "generator":
     data = page.compute(mdl.polynomial_data, degree=true_degree, noise=noise, n=n, seed=seed)
@@ -54,7 +59,6 @@ if scores is None:
     st.stop()
 picks = scores[scores["picked"]].set_index("criterion")["degree"].to_dict()
 best = dl.loc[picks["mdl"]]
-excess = scores[scores["criterion"] == "mdl"].set_index("degree")["excess_bits"]
 
 st.subheader("Model bits + data bits")
 st.caption(
@@ -63,23 +67,7 @@ st.caption(
 )
 page.show_chart(charts_mdl.code_length_bars(dl, picks["mdl"]), dl, name="mdl code lengths")
 under = max(picks["mdl"] - 2, 0)
-page.notice(
-    f"MDL picks degree **{picks['mdl']}**: {best['model_bits']:.1f} model bits and {best['data_bits']:.1f} data "
-    f"bits, {best['total_bits']:.1f} in all"
-    + (" (negative: a density, not a count; only differences matter)." if best["data_bits"] < 0 else ".")
-    + (
-        f" Degree {under} costs {excess[under]:.1f} bits more: its residuals are too big."
-        if under < picks["mdl"]
-        else ""
-    )
-    + (
-        f" Degree {max_degree} costs {excess[max_degree]:.1f} bits more: each coefficient costs log2(n)/2 = "
-        f"{dl['model_bits'].iloc[0]:.2f} bits and the extra ones save less."
-        if max_degree > picks["mdl"]
-        else ""
-    )
-    + (f" The data were generated with degree {true_degree}." if source == "generator" else "")
-)
+page.notice(copy_mdl.pick_notice(dl, picks["mdl"], under, max_degree, true_degree if source == "generator" else None))
 
 st.subheader("Underfit, MDL pick, overfit")
 degrees = tuple(sorted({under, picks["mdl"], max_degree}))
@@ -134,25 +122,26 @@ else:
     pen_x, pen_y, sigma = x, y, None
 pen = page.compute(mdl.penalty_code_lengths, pen_x, pen_y, degree=max_degree, noise=sigma, prior_scale=prior)
 if pen is not None:
-    st.markdown(
-        f"Fit a degree-{max_degree} polynomial to {len(pen_x)} points and send its {max_degree + 1} Legendre weights "
-        "too, each rounded to 0.01. Under a Gaussian prior N(0, s²) a weight costs −log2(N(w; 0, s²)·0.01) bits: "
-        "w²/(2s² ln 2) plus a constant, the **L2** penalty. Under a Laplace prior with scale s it costs "
-        "|w|/(s ln 2) plus a constant, the **L1** penalty. Data bits + weight bits is then the ridge or lasso "
-        "objective, shortest at λ = σ²/s² (L2) or 2σ²/s (L1): the MAP fit."
-    )
+    st.markdown(copy_mdl.penalty_text(max_degree, len(pen_x)))
     page.show_chart(charts_mdl.penalty_chart(pen), pen, name="mdl penalties")
-    at_map = pen[pen["is_map"]].set_index("penalty")
-    weakest = pen.loc[pen.groupby("penalty")["lam_ratio"].idxmin()].set_index("penalty")
-    page.notice(
-        f"With σ = {at_map.loc['L2', 'noise']:.3g} and s = {prior} the shortest total is at the MAP λ: "
-        f"L2 λ = {at_map.loc['L2', 'lam']:.3g} ({at_map.loc['L2', 'data_bits']:.1f} data + "
-        f"{at_map.loc['L2', 'weight_bits']:.1f} weight bits), L1 λ = {at_map.loc['L1', 'lam']:.3g} "
-        f"({at_map.loc['L1', 'data_bits']:.1f} + {at_map.loc['L1', 'weight_bits']:.1f} bits). A nearly "
-        f"unpenalised fit (λ/1000) costs {weakest.loc['L2', 'excess_bits']:.1f} (L2) and "
-        f"{weakest.loc['L1', 'excess_bits']:.1f} (L1) bits more: it saves data bits but its weights cost more."
-        + ("" if source == "generator" else " σ is estimated from the residuals of the MDL pick.")
-    )
+    page.notice(copy_mdl.penalty_notice(pen, prior, estimated=source != "generator"))
+
+st.subheader("MDL and the information bottleneck: how many clusters?")
+st.markdown(copy_mdl.IB_LINK)
+ib_config = mdl_ib.IBCodeConfig(noise=ib_noise, n=ib_n, seed=seed)
+ib = live_run(mdl_ib.ib_cluster_code, ib_config, label="Clustering draws from the IB channel", key="mdl_ib",
+              live_chart=charts_mdl.ib_live)  # fmt: skip
+if ib is not None:
+    at_n = ib.curve[ib.curve["n"] == ib_n]
+    cols = st.columns(2)
+    with cols[0]:
+        page.show_chart(charts_mdl.ib_code_bars(at_n), at_n, name="mdl ib code lengths")
+    with cols[1]:
+        page.show_chart(charts_mdl.ib_picks_chart(ib.picks, ib_n), ib.picks, name="mdl ib picks")
+    pick = int(at_n.loc[at_n["picked"], "clusters"].iloc[0])
+    caption = "The hard IB clustering for each |T| (neighbouring x's share a cluster); the MDL pick outlined."
+    page.show_chart(charts_mdl.ib_clusters_chart(ib.labels, pick), ib.labels, name="mdl ib clusters", caption=caption)
+    page.notice(copy_mdl.ib_notice(ib, ib_n))
 
 page.references(
     [

@@ -143,3 +143,29 @@ def test_bad_input_messages():
         generate("noise", 10)
     with pytest.raises(ValueError, match="at least 2"):
         ncd_matrix({"a": b"x"})
+
+
+def test_os_entropy_is_incompressible_and_not_reproducible():
+    import bz2
+    import hashlib
+    import zlib
+
+    from core.kolmogorov.compression import os_random_bytes, random_sources
+
+    fresh = os_random_bytes(10_000)
+    assert len(fresh) == 10_000 and os_random_bytes(10_000) != fresh  # a new draw every call
+    table = random_sources(10_000, seed=3, fresh=fresh)
+    os_rows = table[table["source"] == "OS entropy"].set_index("method")
+    assert "program" not in os_rows.index and not os_rows["reproducible"].any()
+    assert (os_rows["bits_per_symbol"] >= 8.0).all() and (os_rows["excess_bits"] < 0.06 * 80_000).all()
+    assert os_rows.loc["zlib", "bits"] == 8 * len(zlib.compress(fresh, 9))  # the compressor called directly
+    assert os_rows.loc["bz2", "bits"] == 8 * len(bz2.compress(fresh, 9))
+    seeded = table[table["source"] == "seeded generator"].set_index("method")
+    assert seeded["sha256"].iloc[0] == hashlib.sha256(np.random.default_rng(3).bytes(10_000)).hexdigest()[:16]
+    assert seeded.loc["program", "bits"] < 1000 < seeded.loc["lzma", "excess_bits"] + 80_000
+    other = random_sources(10_000, seed=3, fresh=os_random_bytes(10_000))
+    assert other[other["reproducible"]].equals(table[table["reproducible"]])  # the link reproduces the seeded half
+    with pytest.raises(ValueError, match="`fresh` must hold n = 100 bytes"):
+        random_sources(100, fresh=fresh)
+    with pytest.raises(TypeError, match="`fresh` must be bytes"):
+        random_sources(5, fresh="abcde")

@@ -56,3 +56,31 @@ def test_the_default_search_shows_the_bound_falling_with_the_step_limit():
     assert_clean(at)
     notice = next(i.value for i in at.info if "Shortest within" in i.value)
     assert "With 10 steps the best bound is 8 instructions" in notice and "falls to 7" in notice
+
+
+def test_os_entropy_beside_the_seeded_generator_changes_on_every_rerun():
+    at = open_page("kolmogorov", SMALL)
+    assert_clean(at)
+    assert any("A fresh OS draw is made on every rerun" in m.value for m in at.markdown)
+
+    def notice(app):
+        return next(i.value for i in app.info if "OS entropy: first bytes" in i.value)
+
+    first = notice(at)
+    at.run()
+    second = notice(at)
+    seeded = first.split("OS entropy")[0]
+    assert seeded == second.split("OS entropy")[0]  # the seeded half is the same: the link reproduces it
+    assert first != second  # the OS half is drawn again
+    assert "no seed, link or program reproduces it" in first
+
+
+def test_ncd_on_the_projects_own_texts_recovers_the_kinds():
+    at = open_page("kolmogorov", {**SMALL, "ko_ncd_size": "1000"})
+    assert_clean(at)
+    notice = next(i.value for i in at.info if "adjusted Rand index" in i.value)
+    assert "adjusted Rand index 1.00" in notice and "100% of texts" in notice
+    assert widget(at, "ko_corpus").value == "project"
+    widget(at, "ko_corpus").set_value("generated").run()
+    assert_clean(at)
+    assert any("The random stream is at least" in i.value for i in at.info)

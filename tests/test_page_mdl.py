@@ -1,3 +1,4 @@
+from core.information_bottleneck.theory import mutual_information, noisy_channel_joint
 from tests.apptest_helpers import assert_clean, open_page, widget
 
 SMALL = {"mdl_n": "30", "mdl_max_degree": "6", "mdl_degree": "2", "mdl_noise": "0.1", "mdl_exceptions": "3"}
@@ -43,3 +44,14 @@ def test_refined_codes_and_the_count_over_seeds():
     assert "the Bayes mixture" in notices and "prequential code" in notices
     assert "Over 20 data sets" in notices
     assert "values at the nodes the same polynomial costs 16,000 bits, exactly the raw data" in notices
+
+
+def test_ib_cluster_count_by_code_length():
+    at = open_page("mdl", {**SMALL, "mdl_ib_n": "300", "mdl_ib_noise": "0.12"})
+    assert_clean(at)
+    assert widget(at, "mdl_ib_n").value == 300 and widget(at, "mdl_ib_noise").value == 0.12
+    notice = next(i.value for i in at.info if "draws the code is shortest at" in i.value)
+    assert "With n = 300 draws" in notice and "more data affords more clusters" in notice
+    i_xy = mutual_information(noisy_channel_joint(12, 12, noise=0.12))  # the IB package's own number
+    assert f"I(X;Y) = {i_xy:.3f} bits" in notice
+    assert len(_charts(at)) >= 8

@@ -13,10 +13,12 @@ Cilibrasi & Vitányi (2005), "Clustering by compression", IEEE Trans. Inf. Theor
 from __future__ import annotations
 
 import bz2
+import hashlib
 import inspect
 import itertools
 import lzma
 import math
+import os
 import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -333,6 +335,46 @@ def bounds_table(n: int, *, seed: int = 0, methods: Sequence[str] = METHODS) -> 
             rows.append(
                 {"source": kind, "method": m, "length": len(data), "bits": bits, "bits_per_symbol": bits / len(data)}
             )
+    return pd.DataFrame(rows)
+
+
+def os_random_bytes(n: int) -> bytes:
+    """``n`` bytes from the operating system's entropy source (``os.urandom``): a fresh draw on every call.
+
+    The one source here that no seed, link or program reproduces; everything else is a function of its arguments.
+    """
+    return os.urandom(check_int(n, "n", low=1, high=1_000_000))
+
+
+def random_sources(n: int, *, seed: int = 0, fresh: bytes, methods: Sequence[str] = METHODS) -> pd.DataFrame:
+    """Seeded pseudo-random bytes beside ``fresh`` OS bytes (:func:`os_random_bytes`), compressed alike.
+
+    Both are incompressible: every compressor needs about 8 bits per byte plus its container. They differ in what
+    reproduces them: the seeded stream is printed by a short program (:func:`short_program`), the OS bytes by no
+    program we know shorter than the bytes themselves (by counting, at most a share 2^-c of n-byte strings has a
+    program c bits shorter than 8n).
+
+    Returns
+    -------
+    DataFrame
+        Long format: source ("seeded generator" or "OS entropy"), method (a compressor or "program"), length, bits,
+        bits_per_symbol, excess_bits (bits - 8n), reproducible (bool), sha256 (first 16 hex digits), head (first
+        8 bytes in hex).
+    """
+    fresh = _check_bytes(fresh, "fresh")
+    n = check_int(n, "n", low=1, high=1_000_000)
+    if len(fresh) != n:
+        raise ValueError(f"`fresh` must hold n = {n} bytes. Got {len(fresh)} instead; draw os_random_bytes(n).")
+    seeded = generate("random", n, seed=seed)
+    rows = []
+    for source, data, reproducible in (("seeded generator", seeded, True), ("OS entropy", fresh, False)):
+        bounds = [(m, compressed_bits(data, method=m)) for m in methods]
+        if reproducible:
+            bounds.append(("program", 8 * len(short_program("random", n, seed=seed).encode())))
+        for m, bits in bounds:
+            rows.append({"source": source, "method": m, "length": n, "bits": bits, "bits_per_symbol": bits / n,
+                         "excess_bits": bits - 8 * n, "reproducible": reproducible,
+                         "sha256": hashlib.sha256(data).hexdigest()[:16], "head": data[:8].hex(" ")})  # fmt: skip
     return pd.DataFrame(rows)
 
 

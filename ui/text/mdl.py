@@ -72,3 +72,85 @@ def picks_notice(counts: pd.DataFrame, true_degree: int) -> str:
         + ", ".join(f"{code} {int(k)} times" for code, k in hits.items())
         + "."
     )
+
+
+def penalty_text(degree: int, n: int) -> str:
+    """How L2 and L1 penalties are code lengths for the weights."""
+    return (
+        f"Fit a degree-{degree} polynomial to {n} points and send its {degree + 1} Legendre weights too, each "
+        "rounded to 0.01. Under a Gaussian prior N(0, s²) a weight costs −log2(N(w; 0, s²)·0.01) bits: "
+        "w²/(2s² ln 2) plus a constant, the **L2** penalty. Under a Laplace prior with scale s it costs "
+        "|w|/(s ln 2) plus a constant, the **L1** penalty. Data bits + weight bits is then the ridge or lasso "
+        "objective, shortest at λ = σ²/s² (L2) or 2σ²/s (L1): the MAP fit."
+    )
+
+
+def penalty_notice(pen: pd.DataFrame, prior: float, *, estimated: bool) -> str:
+    """The MAP lambda is the shortest total, and an unpenalised fit costs more bits."""
+    at_map = pen[pen["is_map"]].set_index("penalty")
+    weakest = pen.loc[pen.groupby("penalty")["lam_ratio"].idxmin()].set_index("penalty")
+    return (
+        f"With σ = {at_map.loc['L2', 'noise']:.3g} and s = {prior} the shortest total is at the MAP λ: "
+        f"L2 λ = {at_map.loc['L2', 'lam']:.3g} ({at_map.loc['L2', 'data_bits']:.1f} data + "
+        f"{at_map.loc['L2', 'weight_bits']:.1f} weight bits), L1 λ = {at_map.loc['L1', 'lam']:.3g} "
+        f"({at_map.loc['L1', 'data_bits']:.1f} + {at_map.loc['L1', 'weight_bits']:.1f} bits). A nearly "
+        f"unpenalised fit (λ/1000) costs {weakest.loc['L2', 'excess_bits']:.1f} (L2) and "
+        f"{weakest.loc['L1', 'excess_bits']:.1f} (L1) bits more: it saves data bits but its weights cost more."
+        + (" σ is estimated from the residuals of the MDL pick." if estimated else "")
+    )
+
+
+IB_LINK = (
+    "The information bottleneck squeezes X into clusters T that keep what X says about Y, but it does not say how "
+    "many clusters to use. A code length does. Take n draws (x, y) from the IB page's channel (X on a circle of 12 "
+    "points, Y = X + noise, binned) and send the y's to a receiver who knows the x's: first the **encoder**, each "
+    "x's cluster (12 log2 |T| bits), then the y's cluster by cluster with an adaptive code that learns p(y|t) as "
+    "it goes (Krichevsky–Trofimov), so no probability table is sent. Its **data bits** are the plug-in bits "
+    "n·H(Y|T) plus a **learning cost** of about (12 − 1)/2 · log2 n_t per cluster. For each |T| the clusters are "
+    "the hard IB solution (β → ∞: agglomerative IB polished by sequential IB), fitted to the draws."
+)
+
+
+def ib_notice(result, n: int) -> str:
+    """The |T| the code picks at this n, what its neighbours cost, and how the pick moves with n."""
+    at_n = result.curve[result.curve["n"] == n].set_index("clusters")
+    k = int(at_n.index[at_n["picked"]][0])
+    best, k_max = at_n.loc[k], int(at_n.index.max())
+    text = (
+        f"With n = {n:,} draws the code is shortest at **|T| = {k}**: {best['encoder_bits']:.1f} encoder bits + "
+        f"{best['data_bits']:,.1f} data bits (of which {best['learning_bits']:.1f} learning cost). "
+    )
+    if k > 1:
+        text += f"|T| = {k - 1} costs {at_n.loc[k - 1, 'excess_bits']:.1f} bits more: it mixes x's whose y's differ. "
+    if k < k_max:
+        fewer = at_n.loc[k, "plugin_bits"] - at_n.loc[k + 1, "plugin_bits"]
+        text += (
+            f"|T| = {k + 1} saves {fewer:.1f} plug-in bits but costs {at_n.loc[k + 1, 'excess_bits']:.1f} bits "
+            "more in all: its label bits and learning cost outweigh the saving. "
+        )
+    picks = result.picks
+    return text + (
+        f"The pick grows from |T| = {picks['clusters'].iloc[0]} at n = {picks['n'].iloc[0]:,} to "
+        f"{picks['clusters'].iloc[-1]} at n = {picks['n'].iloc[-1]:,}: more data affords more clusters. The chosen "
+        f"clusters keep I(T;Y) = {best['i_ty']:.3f} bits of the draws' {at_n.loc[k_max, 'i_ty']:.3f} (one cluster "
+        f"per x); the channel itself has I(X;Y) = {result.i_xy:.3f} bits."
+    )
+
+
+def pick_notice(dl: pd.DataFrame, pick: int, under: int, max_degree: int, true_degree: int | None) -> str:
+    """The MDL pick's model and data bits, and what an underfit and the largest degree cost more."""
+    best = dl.loc[pick]
+    excess = dl["total_bits"] - dl["total_bits"].min()
+    text = (
+        f"MDL picks degree **{pick}**: {best['model_bits']:.1f} model bits and {best['data_bits']:.1f} data "
+        f"bits, {best['total_bits']:.1f} in all"
+        + (" (negative: a density, not a count; only differences matter)." if best["data_bits"] < 0 else ".")
+    )
+    if under < pick:
+        text += f" Degree {under} costs {excess[under]:.1f} bits more: its residuals are too big."
+    if max_degree > pick:
+        text += (
+            f" Degree {max_degree} costs {excess[max_degree]:.1f} bits more: each coefficient costs log2(n)/2 = "
+            f"{dl['model_bits'].iloc[0]:.2f} bits and the extra ones save less."
+        )
+    return text + (f" The data were generated with degree {true_degree}." if true_degree is not None else "")
