@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, fields, replace
 
 import numpy as np
@@ -57,8 +57,27 @@ class ParityConfig:
 PARITY = ParityConfig()
 
 
+_CHUNK = 64  # training batches drawn at once: the same stream as one draw per step, with less overhead per step
+
+
 def _pm1(shape: tuple[int, ...], generator: torch.Generator, device: torch.device) -> torch.Tensor:
     return (torch.randint(0, 2, shape, generator=generator) * 2 - 1).to(device=device, dtype=torch.float32)
+
+
+def _parity_batches(
+    generator: torch.Generator, support: torch.Tensor, n_bits: int, batch: int, device: torch.device
+) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    """Fresh training batches without end: x (batch, n) uniform in {-1, 1}, y (batch,) its parity on ``support``."""
+    while True:
+        x = _pm1((_CHUNK * batch, n_bits), generator, device)  # (chunk B, n)
+        y = x[:, support].prod(dim=1)  # (chunk B,)
+        yield from zip(x.view(_CHUNK, batch, n_bits).unbind(0), y.view(_CHUNK, batch).unbind(0), strict=True)
+
+
+def _uniform_batches(generator: torch.Generator, batch: int, device: torch.device) -> Iterator[torch.Tensor]:
+    """Fresh (batch,) draws from U[0, 1) without end."""
+    while True:
+        yield from torch.rand(_CHUNK * batch, generator=generator).view(_CHUNK, batch).to(device).unbind(0)
 
 
 @dataclass(frozen=True)
@@ -118,11 +137,13 @@ def _train_parity(
     x_test = _pm1((test_size, n_bits), gen, dev)  # (test_size, n), fixed held-out batch
     y_test = x_test[:, support].prod(dim=1)  # (test_size,), clean labels
 
+    batches = _parity_batches(gen, support, n_bits, batch, dev)  # fresh samples every step
+    coins = _uniform_batches(flips, batch, dev)  # label i of a batch flips when its coin is < noise
+
     def hinge(_rows: None) -> torch.Tensor:
-        x = _pm1((batch, n_bits), gen, dev)  # (batch, n), fresh samples every step
-        y = x[:, support].prod(dim=1)  # (batch,)
+        x, y = next(batches)  # (batch, n), (batch,)
         if noise > 0:
-            y = torch.where(torch.rand(batch, generator=flips).to(dev) < noise, -y, y)
+            y = torch.where(next(coins) < noise, -y, y)
         return torch.clamp(1 - y * model(x).squeeze(1), min=0).mean()
 
     sgd = autograd_step(hinge, torch.optim.SGD(model.parameters(), lr=lr, weight_decay=weight_decay))
@@ -522,15 +543,14 @@ def _train_parity_seeds(
     # the training state, filtered to the seeds still training at every evaluation
     run = {"active": torch.arange(len(gens), device=dev), "params": [p.detach().to(dev) for p in params]}
     hit, last_acc = [math.nan] * len(gens), [0.0] * len(gens)
-    chunk = 64
 
     def step(t: int, _rows: None) -> torch.Tensor:
-        active, params = run["active"], run["params"]
-        if (t - 1) % chunk == 0:  # the next 64 batches of every seed; its stream is the same as step by step
-            stream = torch.stack([_pm1((chunk * batch, n_bits), gens[i], dev) for i in active.tolist()])
-            run["stream"] = stream.view(len(active), chunk, batch, n_bits)  # (S', chunk, B, n)
-            run["labels"] = labels(stream, active).view(len(active), chunk, batch)  # (S', chunk, B)
-        loss, grads = _hinge_grads(run["stream"][:, (t - 1) % chunk], run["labels"][:, (t - 1) % chunk], params)
+        active, params, i = run["active"], run["params"], (t - 1) % _CHUNK
+        if i == 0:  # the next batches of every seed still training, as _parity_batches draws them
+            stream = torch.stack([_pm1((_CHUNK * batch, n_bits), gens[s], dev) for s in active.tolist()])
+            run["stream"] = stream.view(len(active), _CHUNK, batch, n_bits)  # (S', chunk, B, n)
+            run["labels"] = labels(stream, active).view(len(active), _CHUNK, batch)  # (S', chunk, B)
+        loss, grads = _hinge_grads(run["stream"][:, i], run["labels"][:, i], params)
         for p, g in zip(params, grads, strict=True):
             p.add_(g + weight_decay * p, alpha=-lr)
         return loss  # (S',)
@@ -813,9 +833,11 @@ def hidden_progress(
     bits = support.tolist()
     rows: list[tuple[int, str, int, float]] = []
 
+    batches = _parity_batches(gen, support, cfg.n_bits, cfg.batch, dev)  # fresh samples every step
+
     def hinge(_rows: None) -> torch.Tensor:
-        x = _pm1((cfg.batch, cfg.n_bits), gen, dev)  # (B, n), fresh samples every step
-        return torch.clamp(1 - x[:, support].prod(dim=1) * model(x).squeeze(1), min=0).mean()
+        x, y = next(batches)  # (B, n), (B,)
+        return torch.clamp(1 - y * model(x).squeeze(1), min=0).mean()
 
     def snapshot(step: int) -> dict:
         with torch.no_grad():
