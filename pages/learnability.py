@@ -89,9 +89,9 @@ with tabs[2]:
         label = f"Training on a {hp_k}-sparse parity of {hp_n} bits"
         hp = live_run(lt.hidden_progress, config, label=label, key="lp_hidden", live_chart=lc.hidden_live_chart)
         if hp is not None:
-            page.show_chart(lc.hidden_progress_chart(hp), hp, name="hidden progress")
-            st.altair_chart(lc.bit_weight_heatmap(hp, hp.attrs["support"]), width="stretch")
-            page.notice(lx.hidden_notice(hp, k=hp_k, n=hp_n))
+            page.show_chart(lc.hidden_progress_chart(hp.measures), hp.measures, name="hidden progress")
+            st.altair_chart(lc.bit_weight_heatmap(hp.measures, hp.support), width="stretch")
+            page.notice(lx.hidden_notice(hp.measures, k=hp_k, n=hp_n))
 
 with tabs[3]:
     if tabs[3].open:

@@ -12,6 +12,7 @@ from core.learnability.parity import (
     HiddenProgressConfig,
     NoiseConfig,
     ParitySweepConfig,
+    _eval_steps,
     _hinge_grads,
     _train_parity_seeds,
     fit_exponents,
@@ -25,7 +26,7 @@ from core.learnability.parity import (
     steps_to_target,
     support_weight_share,
 )
-from core.training import make_mlp
+from core.training import Diverged, make_mlp
 
 # ---------------------------------------------------------------------------------------------------------------
 # Sparse parity
@@ -34,12 +35,13 @@ from core.training import make_mlp
 
 def test_small_parity_is_learned_and_the_run_reports_progress() -> None:
     records: list[dict] = []
-    df = sparse_parity_run(n_bits=10, k=2, width=64, steps=200, eval_every=20, seed=0, callback=records.append)
+    run = sparse_parity_run(n_bits=10, k=2, width=64, steps=200, eval_every=20, seed=0, callback=records.append)
+    df = run.curve
     assert list(df.columns) == ["step", "loss", "test_acc"]
     assert df["step"].tolist() == list(range(20, 201, 20))
     assert df["test_acc"].iloc[0] < 0.8  # chance level before learning
     assert df["test_acc"].iloc[-1] >= 0.95
-    assert len(df.attrs["support"]) == 2 and all(0 <= i < 10 for i in df.attrs["support"])
+    assert len(run.support) == 2 and all(0 <= i < 10 for i in run.support)
     assert records and records[-1]["progress"] == 1.0
     assert all(0 <= r["progress"] <= 1 for r in records)
 
@@ -47,8 +49,8 @@ def test_small_parity_is_learned_and_the_run_reports_progress() -> None:
 def test_same_seed_same_run() -> None:
     a = sparse_parity_run(n_bits=8, k=2, width=16, steps=40, eval_every=10, seed=3)
     b = sparse_parity_run(n_bits=8, k=2, width=16, steps=40, eval_every=10, seed=3)
-    pd.testing.assert_frame_equal(a, b)
-    assert a.attrs["support"] == b.attrs["support"]
+    pd.testing.assert_frame_equal(a.curve, b.curve)
+    assert a.support == b.support
 
 
 def test_label_noise_slows_learning() -> None:
@@ -129,8 +131,11 @@ def test_hand_gradients_match_autograd() -> None:
     y = torch.randint(0, 2, (S, B), generator=gen).float() * 2 - 1
     leaves = [p.clone().requires_grad_() for p in params]
     out = (torch.relu(x @ leaves[0] + leaves[1]) @ leaves[2] + leaves[3])[..., 0]
-    torch.clamp(1 - y * out, min=0).mean(dim=1).sum().backward()
-    for mine, leaf in zip(_hinge_grads(x, y, params), leaves, strict=True):
+    losses = torch.clamp(1 - y * out, min=0).mean(dim=1)  # (S,): one loss per net
+    losses.sum().backward()
+    mine_losses, mine_grads = _hinge_grads(x, y, params)
+    torch.testing.assert_close(mine_losses, losses.detach(), rtol=1e-6, atol=1e-6)
+    for mine, leaf in zip(mine_grads, leaves, strict=True):
         torch.testing.assert_close(mine, leaf.grad, rtol=1e-5, atol=1e-6)
 
 
@@ -143,7 +148,7 @@ def test_batched_seeds_reproduce_the_single_seed_runs() -> None:
     )
     for s, h in zip((0, 1, 2), hit, strict=True):
         solo = sparse_parity_run(**kw, steps=400, eval_every=5, seed=s)
-        first = steps_to_target(solo.assign(noise=0.0), target=0.99)["steps_to_target"].item()
+        first = steps_to_target(solo.curve.assign(noise=0.0), target=0.99)["steps_to_target"].item()
         assert h == first
     assert all(a >= 0.99 for a in acc)
 
@@ -159,6 +164,51 @@ def test_parity_scaling_long_format_progress_and_slopes() -> None:
     assert records[-1]["progress"] == 1.0 and all(0 <= r["progress"] <= 1 for r in records)
     fits = fit_exponents(sweep, n_boot=200)
     assert fits["exponent_lo"].item() <= fits["exponent"].item() <= fits["exponent_hi"].item()
+
+
+def test_sweep_evaluation_steps_grow_with_the_resolution() -> None:
+    assert _eval_steps(40, 5, 0.0) == [5, 10, 15, 20, 25, 30, 35, 40]
+    assert _eval_steps(3, 5, 0.5) == [3]  # shorter than one period: the last step only
+    grid = _eval_steps(1000, 5, 0.1)
+    gaps = np.diff(grid[:-1])
+    assert grid[0] == 5 and grid[-1] == 1000 and (gaps == [max(5, int(0.1 * s)) for s in grid[:-2]]).all()
+    assert grid[:13] == [5, 10, 15, 20, 25, 30, 35, 40, 45, 50, 55, 60, 66]  # 10% of 60 is the first gap over 5
+
+
+class _Cancel(Exception):
+    pass
+
+
+def _cancel_on_first(records: list[dict]):
+    def callback(record: dict) -> None:
+        records.append(record)
+        raise _Cancel
+
+    return callback
+
+
+def test_a_raising_callback_cancels_every_run() -> None:
+    sweep = ParitySweepConfig(ns=(8, 12), ks=(2,), n_seeds=2, width=16, max_steps=200)
+    hidden = HiddenProgressConfig(n_bits=8, k=2, width=16, steps=200, log_every=50, population=100, test_size=50)
+    runs = [
+        lambda cb: sparse_parity_run(n_bits=8, k=2, width=16, steps=200, eval_every=25, callback=cb),
+        lambda cb: parity_scaling(sweep, callback=cb),
+        lambda cb: hidden_progress(hidden, callback=cb),
+    ]
+    for run in runs:
+        records: list[dict] = []
+        with pytest.raises(_Cancel):
+            run(_cancel_on_first(records))
+        assert len(records) == 1 and records[0]["progress"] < 0.5
+
+
+def test_divergence_names_the_learning_rate() -> None:
+    with pytest.raises(Diverged, match="Lower `lr`"):
+        sparse_parity_run(n_bits=8, k=2, width=16, steps=50, lr=1e30)
+    with pytest.raises(Diverged, match="Lower `lr`"):
+        parity_scaling(ParitySweepConfig(ns=(8,), ks=(2,), n_seeds=2, width=16, max_steps=50, lr=1e30))
+    with pytest.raises(Diverged, match="Lower `lr`"):
+        hidden_progress(HiddenProgressConfig(n_bits=8, k=2, width=16, steps=50, lr=1e30, population=100))
 
 
 def test_parity_scaling_warns_on_the_step_cap_and_rejects_bad_configs() -> None:
@@ -221,7 +271,8 @@ def test_gradient_gap_on_a_constructed_gradient() -> None:
 def test_hidden_progress_records_every_snapshot_and_learns() -> None:
     records: list[dict] = []
     cfg = HiddenProgressConfig(n_bits=10, k=2, width=64, steps=300, log_every=50, population=1000, test_size=500)
-    df = hidden_progress(cfg, callback=records.append)
+    run = hidden_progress(cfg, callback=records.append)
+    df = run.measures
     assert list(df.columns) == ["step", "measure", "bit", "value"] and set(df.measure) == set(HIDDEN_MEASURES)
     steps = sorted(df.step.unique())
     assert steps == [0, 50, 100, 150, 200, 250, 300]
@@ -232,7 +283,7 @@ def test_hidden_progress_records_every_snapshot_and_learns() -> None:
     assert w["support weight share"].iloc[-1] > 0.3 > 0.25 > w["support weight share"].iloc[0]
     # the recorded share is the share of the recorded per-bit weights
     bits = df[(df.measure == "bit weight") & (df.step == 300)].set_index("bit")["value"]
-    assert bits[df.attrs["support"]].sum() / bits.sum() == pytest.approx(w["support weight share"].iloc[-1])
+    assert bits[list(run.support)].sum() / bits.sum() == pytest.approx(w["support weight share"].iloc[-1])
     assert records[-1]["progress"] == 1.0 and len(records) == len(steps)
     with pytest.raises(TypeError, match="HiddenProgressConfig"):
         hidden_progress({"n_bits": 10})

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import time
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, fields, replace
 
 import numpy as np
@@ -19,9 +19,15 @@ import pandas as pd
 import torch
 
 from core._validation import check_array, check_int, check_probability, check_real
-from core.training import make_mlp, resolve_device, seeded_generator
-
-Callback = Callable[[dict], None] | None
+from core.training import (
+    Callback,
+    autograd_step,
+    eval_schedule,
+    make_mlp,
+    resolve_device,
+    seeded_generator,
+    train_loop,
+)
 
 _CALLBACK_EVERY = 25  # steps between callback calls: ~10-50 calls a second on a CPU
 
@@ -51,8 +57,53 @@ class ParityConfig:
 PARITY = ParityConfig()
 
 
+_CHUNK = 64  # training batches drawn at once: the same stream as one draw per step, with less overhead per step
+
+
 def _pm1(shape: tuple[int, ...], generator: torch.Generator, device: torch.device) -> torch.Tensor:
     return (torch.randint(0, 2, shape, generator=generator) * 2 - 1).to(device=device, dtype=torch.float32)
+
+
+def _parity_batches(
+    generator: torch.Generator, support: torch.Tensor, n_bits: int, batch: int, device: torch.device
+) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    """Fresh training batches without end: x (batch, n) uniform in {-1, 1}, y (batch,) its parity on ``support``."""
+    while True:
+        x = _pm1((_CHUNK * batch, n_bits), generator, device)  # (chunk B, n)
+        y = x[:, support].prod(dim=1)  # (chunk B,)
+        yield from zip(x.view(_CHUNK, batch, n_bits).unbind(0), y.view(_CHUNK, batch).unbind(0), strict=True)
+
+
+def _uniform_batches(generator: torch.Generator, batch: int, device: torch.device) -> Iterator[torch.Tensor]:
+    """Fresh (batch,) draws from U[0, 1) without end."""
+    while True:
+        yield from torch.rand(_CHUNK * batch, generator=generator).view(_CHUNK, batch).to(device).unbind(0)
+
+
+@dataclass(frozen=True)
+class ParityRunResult:
+    """One network trained on a sparse parity: its learning curve and the hidden bits it had to find."""
+
+    curve: pd.DataFrame  # step, loss (mean training hinge loss since the previous row), test_acc (in [0, 1])
+    support: tuple[int, ...]  # the hidden k-subset S of the input bits, sorted
+
+
+def _thinned(callback: Callback, steps: int, extra: dict, *, target: float | None = None) -> Callback:
+    """Forward the loop's records to ``callback`` with ``extra`` keys, once per ``_CALLBACK_EVERY`` steps.
+
+    Also forwards the last step and, with ``target``, every evaluation at the target. ``None`` when ``callback`` is.
+    """
+    if callback is None:
+        return None
+    previous = [0]
+
+    def forward(record: dict) -> None:
+        step, crossed = record["step"], record["step"] // _CALLBACK_EVERY > previous[0] // _CALLBACK_EVERY
+        previous[0] = step
+        if crossed or step == steps or (target is not None and record["test_acc"] >= target):
+            callback({**record, **extra})
+
+    return forward
 
 
 def _train_parity(
@@ -70,36 +121,56 @@ def _train_parity(
     test_size: int,
     device: str,
     stop_at: float | None,
-    on_eval: Callable[[int, float, float], None],
-) -> list[int]:
-    """The shared SGD loop; calls ``on_eval(step, mean train loss, test acc)``; returns the parity support."""
+    callback: Callback,
+    progress: tuple[float, float] = (0.0, 1.0),
+) -> tuple[list[dict], list[int]]:
+    """The shared SGD run through :func:`core.training.train_loop`: the records and the parity support.
+
+    A record per evaluation: ``step``, ``loss`` (mean training hinge loss since the previous record), ``test_acc``.
+    With ``stop_at`` the run ends at the first evaluation with ``test_acc >= stop_at``.
+    """
     dev = resolve_device(device)
     gen = seeded_generator(seed)  # split, layer init, data: one private stream
-    flips = torch.Generator().manual_seed(seed + 1)  # own stream: clean and noisy runs see the same inputs
+    flips = seeded_generator(seed + 1)  # own stream: clean and noisy runs see the same inputs
     support = torch.randperm(n_bits, generator=gen)[:k].sort().values  # the hidden k-subset S
     model = make_mlp((n_bits, width, 1), generator=gen).to(dev)
-    opt = torch.optim.SGD(model.parameters(), lr=lr, weight_decay=weight_decay)
     x_test = _pm1((test_size, n_bits), gen, dev)  # (test_size, n), fixed held-out batch
     y_test = x_test[:, support].prod(dim=1)  # (test_size,), clean labels
-    loss_sum, loss_count = 0.0, 0
-    for step in range(1, steps + 1):
-        x = _pm1((batch, n_bits), gen, dev)  # (batch, n), fresh samples every step
-        y = x[:, support].prod(dim=1)  # (batch,)
+
+    batches = _parity_batches(gen, support, n_bits, batch, dev)  # fresh samples every step
+    coins = _uniform_batches(flips, batch, dev)  # label i of a batch flips when its coin is < noise
+
+    def hinge(_rows: None) -> torch.Tensor:
+        x, y = next(batches)  # (batch, n), (batch,)
         if noise > 0:
-            y = torch.where(torch.rand(batch, generator=flips).to(dev) < noise, -y, y)
-        loss = torch.clamp(1 - y * model(x).squeeze(1), min=0).mean()  # hinge loss
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        loss_sum, loss_count = loss_sum + float(loss.detach()), loss_count + 1
-        if step % eval_every == 0 or step == steps:
-            with torch.no_grad():
-                acc = float((model(x_test).squeeze(1) * y_test > 0).float().mean())
-            on_eval(step, loss_sum / loss_count, acc)
-            loss_sum, loss_count = 0.0, 0
-            if stop_at is not None and acc >= stop_at:
-                break
-    return support.tolist()
+            y = torch.where(next(coins) < noise, -y, y)
+        return torch.clamp(1 - y * model(x).squeeze(1), min=0).mean()
+
+    sgd = autograd_step(hinge, torch.optim.SGD(model.parameters(), lr=lr, weight_decay=weight_decay))
+    losses: list[float] = []  # training losses since the last evaluation
+
+    def step(t: int, rows: None) -> float:
+        losses.append(float(sgd(t, rows)))
+        return losses[-1]
+
+    def evaluate(_t: int) -> dict:
+        with torch.no_grad():
+            acc = float((model(x_test).squeeze(1) * y_test > 0).float().mean())
+        loss = sum(losses) / len(losses)
+        losses.clear()
+        return {"loss": loss, "test_acc": acc}
+
+    records = train_loop(
+        step,
+        steps=steps,
+        evaluate=evaluate,
+        eval_steps=eval_schedule(steps, eval_every),
+        device=dev,
+        callback=callback,
+        stop=None if stop_at is None else lambda record: record["test_acc"] >= stop_at,
+        progress=progress,
+    )
+    return records, support.tolist()
 
 
 def _check_parity_args(n_bits: int, k: int, width: int, lr: float, batch: int, noise: float) -> None:
@@ -126,7 +197,7 @@ def sparse_parity_run(
     test_size: int = PARITY.test_size,
     device: str = "cpu",
     callback: Callback = None,
-) -> pd.DataFrame:
+) -> ParityRunResult:
     r"""Train a 2-layer ReLU MLP by online SGD on a k-sparse parity of n bits.
 
     Inputs :math:`x \sim \mathrm{Unif}\{\pm1\}^n`, label :math:`y = \prod_{i \in S} x_i` for a hidden support S,
@@ -149,13 +220,18 @@ def sparse_parity_run(
         Seeds the support, the initialisation, the data and the flips.
     weight_decay, eval_every, test_size, device, callback
         L2 decay; evaluation period (steps); held-out size; torch device; ``callback`` gets
-        ``{"progress", "step", "loss", "test_acc", "noise"}`` about every 25 steps.
+        ``{"progress", "step", "loss", "test_acc", "noise"}`` about every 25 steps (raising in it cancels the run).
 
     Returns
     -------
-    pandas.DataFrame
-        ``step``, ``loss`` (mean training hinge loss since the previous row), ``test_acc`` (fraction in [0, 1]).
-        ``df.attrs["support"]`` lists the hidden bits.
+    ParityRunResult
+        ``curve``: ``step``, ``loss`` (mean training hinge loss since the previous row), ``test_acc`` (fraction in
+        [0, 1]); ``support``: the hidden bits.
+
+    Raises
+    ------
+    core.training.Diverged
+        If the training loss becomes NaN or infinite (lower ``lr``).
 
     References
     ----------
@@ -164,15 +240,7 @@ def sparse_parity_run(
     _check_parity_args(n_bits, k, width, lr, batch, noise)
     steps = check_int(steps, "steps", low=1, high=1_000_000)
     eval_every = check_int(eval_every, "eval_every", low=1)
-    rows: list[tuple[int, float, float]] = []
-
-    def on_eval(step: int, loss: float, acc: float) -> None:
-        previous = rows[-1][0] if rows else 0
-        rows.append((step, loss, acc))
-        if callback is not None and (step // _CALLBACK_EVERY > previous // _CALLBACK_EVERY or step == steps):
-            callback({"progress": step / steps, "step": step, "loss": loss, "test_acc": acc, "noise": noise})
-
-    support = _train_parity(
+    records, support = _train_parity(
         n_bits=n_bits,
         k=k,
         width=width,
@@ -186,11 +254,9 @@ def sparse_parity_run(
         test_size=check_int(test_size, "test_size", low=10),
         device=device,
         stop_at=None,
-        on_eval=on_eval,
+        callback=_thinned(callback, steps, {"noise": noise}),
     )
-    df = pd.DataFrame(rows, columns=["step", "loss", "test_acc"])
-    df.attrs["support"] = support
-    return df
+    return ParityRunResult(pd.DataFrame(records, columns=["step", "loss", "test_acc"]), tuple(support))
 
 
 def parity_noise_curves(
@@ -220,10 +286,9 @@ def parity_noise_curves(
     for i, p in enumerate(levels):
 
         def relay(record: dict, i: int = i) -> None:
-            if callback is not None:
-                callback({**record, "progress": (i + record["progress"]) / len(levels)})
+            callback({**record, "progress": (i + record["progress"]) / len(levels)})
 
-        df = sparse_parity_run(
+        run = sparse_parity_run(
             n_bits=n_bits,
             k=k,
             width=width,
@@ -234,9 +299,9 @@ def parity_noise_curves(
             seed=seed,
             eval_every=eval_every,
             device=device,
-            callback=relay,
+            callback=None if callback is None else relay,
         )
-        frames.append(df.assign(noise=p))
+        frames.append(run.curve.assign(noise=p))
     return pd.concat(frames, ignore_index=True)[["noise", "step", "loss", "test_acc"]]
 
 
@@ -318,19 +383,8 @@ def steps_to_accuracy(
     rows, missed = [], []
     for i, (k, n) in enumerate(grid):
         _check_parity_args(n, k, width, lr, batch, 0.0)
-        last = [0, 0.0]
-
-        def on_eval(step: int, loss: float, acc: float, i: int = i, k: int = k, n: int = n, last=last) -> None:
-            crossed = step // _CALLBACK_EVERY > last[0] // _CALLBACK_EVERY  # another 25 steps done
-            last[:] = [step, acc]
-            if callback is not None and (crossed or acc >= target):
-                progress = (i + step / max_steps) / len(grid)
-                callback(
-                    {"progress": progress, "series": f"k = {k}, n = {n}", "k": k, "n": n, "step": step, "test_acc": acc}
-                )
-
         t0 = time.perf_counter()
-        _train_parity(
+        records, _ = _train_parity(
             n_bits=n,
             k=k,
             width=width,
@@ -344,12 +398,13 @@ def steps_to_accuracy(
             test_size=PARITY.test_size,
             device=device,
             stop_at=target,
-            on_eval=on_eval,
+            callback=_thinned(callback, max_steps, {"series": f"k = {k}, n = {n}", "k": k, "n": n}, target=target),
+            progress=(i / len(grid), (i + 1) / len(grid)),
         )
-        reached = last[1] >= target
-        if not reached:
+        step, acc = records[-1]["step"], records[-1]["test_acc"]
+        if acc < target:
             missed.append(f"k={k}, n={n}")
-        rows.append((n, k, float(last[0]) if reached else math.nan, time.perf_counter() - t0, last[1]))
+        rows.append((n, k, float(step) if acc >= target else math.nan, time.perf_counter() - t0, acc))
     if missed:
         warnings.warn(
             f"{', '.join(missed)} did not reach {target:.0%} test accuracy within {max_steps} steps; "
@@ -404,23 +459,37 @@ def _forward(x: torch.Tensor, params: Sequence[torch.Tensor]) -> torch.Tensor:
     return (torch.relu(x @ w1 + b1) @ w2 + c)[..., 0]
 
 
-def _hinge_grads(x: torch.Tensor, y: torch.Tensor, params: Sequence[torch.Tensor]) -> list[torch.Tensor]:
-    r"""Gradients of :math:`\sum_s \mathrm{mean}_b \max(0, 1 - y f_s(x))` for :func:`_forward`'s nets, by hand.
+def _hinge_grads(
+    x: torch.Tensor, y: torch.Tensor, params: Sequence[torch.Tensor]
+) -> tuple[torch.Tensor, list[torch.Tensor]]:
+    r"""Per-net losses :math:`\mathrm{mean}_b \max(0, 1 - y f_s(x))` of :func:`_forward`'s nets and their gradients.
 
-    ``x`` (S, B, n), ``y`` (S, B). The hinge's kink counts as flat (torch's clamp gives the same subgradient).
+    ``x`` (S, B, n), ``y`` (S, B). Returns the losses (S,) and the gradients of their sum with respect to
+    ``params``, by hand. The hinge's kink counts as flat (torch's clamp gives the same subgradient).
     """
     w1, b1, w2, c = params
     pre = x @ w1 + b1  # (S, B, w)
     h = torch.relu(pre)
     out = (h @ w2 + c)[..., 0]  # (S, B)
-    d_out = -(y * (y * out < 1)) / x.shape[1]  # (S, B): d loss / d out
+    slack = 1 - y * out  # (S, B): the hinge is active where it is > 0
+    d_out = -(y * (slack > 0)) / x.shape[1]  # (S, B): d loss / d out
     d_pre = d_out[..., None] * w2.transpose(1, 2) * (pre > 0)  # (S, B, w)
-    return [
+    grads = [
         x.transpose(1, 2) @ d_pre,  # (S, n, w)
         d_pre.sum(dim=1, keepdim=True),  # (S, 1, w)
         h.transpose(1, 2) @ d_out[..., None],  # (S, w, 1)
         d_out.sum(dim=1)[:, None, None],  # (S, 1, 1)
     ]
+    return slack.clamp(min=0).mean(dim=1), grads
+
+
+def _eval_steps(max_steps: int, eval_every: int, resolution: float) -> list[int]:
+    """Evaluation steps ``s, s + max(eval_every, int(resolution s)), ...`` from ``s = eval_every``, and the last."""
+    steps, at = [], eval_every
+    while at < max_steps:
+        steps.append(at)
+        at += max(eval_every, int(resolution * at))
+    return [*steps, max_steps]
 
 
 def _train_parity_seeds(
@@ -438,18 +507,21 @@ def _train_parity_seeds(
     resolution: float,
     test_size: int,
     device: str,
-    on_eval: Callable[[int, float], None] | None = None,
+    callback: Callback = None,
+    progress: tuple[float, float] = (0.0, 1.0),
 ) -> tuple[list[float], list[float]]:
     """Train one network per seed at once (batched matmuls) until each reaches ``target`` held-out accuracy.
 
     Seed s draws its support, initialisation, test set and training batches from ``seeded_generator(s)`` in the
     same order as :func:`_train_parity`, so its run is the single-seed run of the same seed (up to floating-point
     summation order). Gradients (:func:`_hinge_grads`) and SGD with weight decay, ``p -= lr (grad + weight_decay
-    p)``, are applied by hand, which is torch's SGD step without autograd's overhead. A network
-    leaves the batch when it reaches the target. Evaluations happen every ``max(eval_every, resolution * step)``
-    steps, on a fifth of the test set until some network is within 4 points of the target (the full set
-    decides the target). Returns the first step at the target per seed (NaN if never) and each seed's last accuracy;
-    ``on_eval(step, mean test accuracy)`` is called after every evaluation.
+    p)``, are applied by hand, which is torch's SGD step without autograd's overhead; the steps go through
+    :func:`core.training.train_loop` (one loss per seed still training). A network leaves the batch at the
+    evaluation where it reaches the target; the run stops when none is left. Evaluations happen every
+    ``max(eval_every, resolution * step)`` steps, on a fifth of the test set until some network is within 4 points of
+    the target (the full set decides the target). Returns the first step at the target per seed (NaN if never) and
+    each seed's last accuracy; ``callback`` gets the loop's record after every evaluation, ``test_acc`` the mean
+    accuracy over all seeds.
     """
     dev = resolve_device(device)
     gens = [seeded_generator(s) for s in seeds]
@@ -468,21 +540,23 @@ def _train_parity_seeds(
         torch.stack([m[2].weight.T for m in nets]),  # (S, width, 1)
         torch.stack([m[2].bias[None, :] for m in nets]),  # (S, 1, 1)
     ]
-    params = [p.detach().to(dev) for p in params]
-    active = torch.arange(len(gens), device=dev)  # seeds still training
+    # the training state, filtered to the seeds still training at every evaluation
+    run = {"active": torch.arange(len(gens), device=dev), "params": [p.detach().to(dev) for p in params]}
     hit, last_acc = [math.nan] * len(gens), [0.0] * len(gens)
-    next_eval, chunk = eval_every, 64
-    for step in range(1, max_steps + 1):
-        if (step - 1) % chunk == 0:  # the next 64 batches of every seed; its stream is the same as step by step
-            stream = torch.stack([_pm1((chunk * batch, n_bits), gens[i], dev) for i in active.tolist()])
-            stream = stream.view(len(active), chunk, batch, n_bits)  # (S', chunk, B, n)
-        x = stream[:, (step - 1) % chunk]  # (S', B, n)
-        grads = _hinge_grads(x, labels(x, active), params)
+
+    def step(t: int, _rows: None) -> torch.Tensor:
+        active, params, i = run["active"], run["params"], (t - 1) % _CHUNK
+        if i == 0:  # the next batches of every seed still training, as _parity_batches draws them
+            stream = torch.stack([_pm1((_CHUNK * batch, n_bits), gens[s], dev) for s in active.tolist()])
+            run["stream"] = stream.view(len(active), _CHUNK, batch, n_bits)  # (S', chunk, B, n)
+            run["labels"] = labels(stream, active).view(len(active), _CHUNK, batch)  # (S', chunk, B)
+        loss, grads = _hinge_grads(run["stream"][:, i], run["labels"][:, i], params)
         for p, g in zip(params, grads, strict=True):
             p.add_(g + weight_decay * p, alpha=-lr)
-        if step < next_eval and step < max_steps:
-            continue
-        next_eval = step + max(eval_every, int(resolution * step))
+        return loss  # (S',)
+
+    def evaluate(t: int) -> dict:
+        active, params = run["active"], run["params"]
         pre = min(test_size, max(50, test_size // 5))  # a slice first; the full test set once a network nears 99%
         acc = (_forward(x_test[active, :pre], params) * y_test[active, :pre] > 0).float().mean(dim=1)  # (S',)
         if bool((acc >= target - 0.04).any()):
@@ -491,15 +565,23 @@ def _train_parity_seeds(
         for i, a, d in zip(active.tolist(), acc.tolist(), done.tolist(), strict=True):
             last_acc[i] = a
             if d:
-                hit[i] = float(step)
-        if on_eval is not None:
-            on_eval(step, float(np.mean(last_acc)))
-        if bool(done.all()):
-            break
+                hit[i] = float(t)
         if bool(done.any()):
             keep = ~done
-            active, stream = active[keep], stream[keep]
-            params = [p[keep] for p in params]
+            run.update(active=active[keep], params=[p[keep] for p in params])
+            run.update(stream=run["stream"][keep], labels=run["labels"][keep])
+        return {"test_acc": float(np.mean(last_acc)), "training": len(run["active"])}
+
+    train_loop(
+        step,
+        steps=max_steps,
+        evaluate=evaluate,
+        eval_steps=_eval_steps(max_steps, eval_every, resolution),
+        device=dev,
+        callback=callback,
+        stop=lambda record: record["training"] == 0,
+        progress=progress,
+    )
     return hit, last_acc
 
 
@@ -531,9 +613,9 @@ def parity_scaling(config: ParitySweepConfig = ParitySweepConfig(), *, callback:
     rows, missed, last = [], [], {}
     for j, (k, n) in enumerate(grid):
 
-        def on_eval(step: int, acc: float, j: int = j, k: int = k, n: int = n) -> None:
-            progress = (j + step / cfg.max_steps) / len(grid)
-            last.update(progress=progress, series=f"k = {k}, n = {n}", k=k, n=n, step=step, test_acc=acc)
+        def relay(record: dict, k: int = k, n: int = n) -> None:
+            last.clear()
+            last.update(record, series=f"k = {k}, n = {n}", k=k, n=n)
             if callback is not None:
                 callback(dict(last))
 
@@ -552,7 +634,8 @@ def parity_scaling(config: ParitySweepConfig = ParitySweepConfig(), *, callback:
             resolution=cfg.resolution,
             test_size=cfg.test_size,
             device=cfg.device,
-            on_eval=on_eval,
+            callback=None if callback is None else relay,
+            progress=(j / len(grid), (j + 1) / len(grid)),
         )
         seconds = time.perf_counter() - t0
         rows += [(n, k, s, h, a, seconds) for s, h, a in zip(seeds, hit, acc, strict=True)]
@@ -695,22 +778,37 @@ def gradient_gap(grad: np.ndarray, support: Sequence[int]) -> float:
     return float(G[:, idx].mean() / off) if off > 0 else math.inf
 
 
+@dataclass(frozen=True)
+class HiddenProgressResult:
+    """What moved inside one network while it learned a sparse parity, and which bits were relevant."""
+
+    measures: pd.DataFrame  # step, measure (one of HIDDEN_MEASURES), bit (-1 unless "bit weight"), value
+    support: tuple[int, ...]  # the hidden k-subset S of the input bits, sorted
+
+
 def hidden_progress(
     config: HiddenProgressConfig = HiddenProgressConfig(), *, callback: Callback = None
-) -> pd.DataFrame:
+) -> HiddenProgressResult:
     """Train one network on a k-sparse parity and record, every ``log_every`` steps, what moves inside it.
 
-    The recipe of :func:`sparse_parity_run` (2-layer ReLU MLP, hinge loss, online SGD with weight decay). At
-    each snapshot: the held-out accuracy; :func:`support_weight_share` of the input-to-hidden weights; the
-    :func:`gradient_gap` of the loss gradient on ``population`` fixed random inputs (an estimate of the
-    population gradient); and the mean |weight| from each input bit into the hidden layer (the heat map).
+    The recipe of :func:`sparse_parity_run` (2-layer ReLU MLP, hinge loss, online SGD with weight decay) through
+    :func:`core.training.train_loop`. At each snapshot: the held-out accuracy; :func:`support_weight_share` of the
+    input-to-hidden weights; the :func:`gradient_gap` of the loss gradient on ``population`` fixed random inputs
+    (an estimate of the population gradient); and the mean |weight| from each input bit into the hidden layer (the
+    heat map).
 
     Returns
     -------
-    pandas.DataFrame
-        Long format: ``step``, ``measure`` (one of ``HIDDEN_MEASURES``), ``bit`` (the input bit for "bit
-        weight", -1 otherwise), ``value``. ``df.attrs["support"]`` lists the relevant bits. The callback gets
-        ``{"progress", "step", "test_acc", "support_share"}`` at every snapshot.
+    HiddenProgressResult
+        ``measures`` in long format: ``step``, ``measure`` (one of ``HIDDEN_MEASURES``), ``bit`` (the input bit for
+        "bit weight", -1 otherwise), ``value``; ``support``: the relevant bits. The callback gets
+        ``{"progress", "step", "loss", "test_acc", "support_share"}`` at every snapshot (raising in it cancels the
+        run).
+
+    Raises
+    ------
+    core.training.Diverged
+        If the training loss becomes NaN or infinite (lower ``lr``).
     """
     cfg = config
     if not isinstance(cfg, HiddenProgressConfig):
@@ -735,7 +833,13 @@ def hidden_progress(
     bits = support.tolist()
     rows: list[tuple[int, str, int, float]] = []
 
-    def snapshot(step: int) -> None:
+    batches = _parity_batches(gen, support, cfg.n_bits, cfg.batch, dev)  # fresh samples every step
+
+    def hinge(_rows: None) -> torch.Tensor:
+        x, y = next(batches)  # (B, n), (B,)
+        return torch.clamp(1 - y * model(x).squeeze(1), min=0).mean()
+
+    def snapshot(step: int) -> dict:
         with torch.no_grad():
             acc = float((model(x_test).squeeze(1) * y_test > 0).float().mean())
         model.zero_grad(set_to_none=True)
@@ -747,18 +851,14 @@ def hidden_progress(
         rows.extend([(step, HIDDEN_MEASURES[0], -1, acc), (step, HIDDEN_MEASURES[1], -1, share),
                      (step, HIDDEN_MEASURES[2], -1, gradient_gap(grad, bits))])  # fmt: skip
         rows.extend((step, HIDDEN_MEASURES[3], i, float(v)) for i, v in enumerate(np.abs(W).mean(axis=0)))
-        if callback is not None:
-            callback({"progress": step / steps, "step": step, "test_acc": acc, "support_share": share})
+        return {"test_acc": acc, "support_share": share}
 
-    snapshot(0)
-    for step in range(1, steps + 1):
-        x = _pm1((cfg.batch, cfg.n_bits), gen, dev)  # (B, n), fresh samples every step
-        loss = torch.clamp(1 - x[:, support].prod(dim=1) * model(x).squeeze(1), min=0).mean()
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        if step % log_every == 0 or step == steps:
-            snapshot(step)
-    df = pd.DataFrame(rows, columns=["step", "measure", "bit", "value"])
-    df.attrs["support"] = bits
-    return df
+    train_loop(
+        autograd_step(hinge, opt),
+        steps=steps,
+        evaluate=snapshot,
+        eval_steps=eval_schedule(steps, log_every, first=True),
+        device=dev,
+        callback=callback,
+    )
+    return HiddenProgressResult(pd.DataFrame(rows, columns=["step", "measure", "bit", "value"]), tuple(bits))

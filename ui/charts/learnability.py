@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import altair as alt
 import numpy as np
 import pandas as pd
@@ -174,7 +176,7 @@ def hidden_progress_chart(df: pd.DataFrame) -> alt.VConcatChart:
     return alt.vconcat(top, alt.layer(gap, rule(1.0, axis="y", label="no gap")))
 
 
-def bit_weight_heatmap(df: pd.DataFrame, support: list[int]) -> alt.Chart:
+def bit_weight_heatmap(df: pd.DataFrame, support: Sequence[int]) -> alt.Chart:
     """Each input bit's share of the first layer's mean |weight| over steps; relevant bits marked with '*'."""
     bits = df[df["measure"] == "bit weight"].copy()
     bits["share"] = bits["value"] / bits.groupby("step")["value"].transform("sum")
