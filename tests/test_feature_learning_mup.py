@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 
 import numpy as np
 import pandas as pd
@@ -69,24 +70,51 @@ def test_overflowing_layers_get_an_infinite_slope() -> None:
     assert slopes["output"] == np.inf
 
 
+def test_a_diverged_coord_check_network_is_infinite_from_the_diverging_step() -> None:
+    records: list[dict] = []
+    cfg = CoordCheckConfig(parametrization="sp", widths=(16, 512), steps=10, optimizer="sgd", lr=1.0, n_seeds=1)
+    with pytest.warns(UserWarning, match=r"Width 512 diverged at step (\d+)") as caught:
+        df = coord_check(cfg, callback=records.append)
+    step = int(re.search(r"Width 512 diverged at step (\d+)", str(caught[0].message)).group(1))
+    wide = df[df.width == 512]
+    assert len(wide) == 11 * 4  # every step still has a row per layer
+    assert np.isinf(wide.loc[wide.step >= step, "act_rms"]).all()
+    assert np.isfinite(wide.loc[wide.step < step - 1, "act_rms"]).all()
+    assert [r["step"] for r in records if r["width"] == 16] == list(range(11))
+    assert records[-1] == {"step": step, "loss": records[-1]["loss"], "seed": 0, "width": 512, "progress": 1.0}
+
+
+def test_the_callback_cancels_a_sweep() -> None:
+    def cancel(record: dict) -> None:
+        if record["progress"] > 0.3:
+            raise RuntimeError("stopped by the user")
+
+    with pytest.raises(RuntimeError, match="stopped by the user"):
+        lr_transfer(TransferConfig(parametrization="sp", widths=(16, 32), lrs=(0.01, 1e6), steps=20), callback=cancel)
+    with pytest.raises(RuntimeError, match="stopped by the user"):
+        coord_check(CoordCheckConfig(widths=(16, 32), steps=2, n_seeds=1), callback=cancel)
+
+
 def test_lr_transfer_returns_the_grid_and_survives_divergence() -> None:
     records: list[dict] = []
     lrs = (2.0**-6, 2.0**-2, 8.0, 1e6)
     cfg = TransferConfig(parametrization="sp", widths=(16, 64), lrs=lrs, steps=20)
-    df = lr_transfer(cfg, callback=records.append)
-    assert list(df.columns) == ["width", "lr", "loss", "diverged", "best", "optimizer"]
+    with pytest.warns(UserWarning, match=r"runs diverged .* have loss inf: .*width 16 at lr 1e\+06 \(step \d+\)"):
+        df = lr_transfer(cfg, callback=records.append)
+    assert list(df.columns) == ["width", "lr", "loss", "best", "optimizer"]
     assert len(df) == 8 and sorted(set(df["lr"])) == sorted(lrs)
     big = df[df["lr"] == 1e6]
-    assert big["diverged"].all() and big["loss"].isna().all()
+    assert np.isinf(big["loss"]).all()
     assert df.groupby("width")["best"].sum().tolist() == [1, 1]
-    assert not df.loc[df["best"], "diverged"].any()
+    assert np.isfinite(df.loc[df["best"], "loss"]).all()
     assert records and records[-1]["progress"] == pytest.approx(1.0)
+    assert records[-1]["loss"] == np.inf and records[-1]["lr"] == 1e6  # the last run diverged: one record says so
 
 
 def test_lr_transfer_warns_when_every_lr_diverges() -> None:
     with pytest.warns(UserWarning, match="add smaller values to `lrs`"):
         df = lr_transfer(TransferConfig(parametrization="sp", widths=(256,), lrs=(1e4,), steps=10))
-    assert df["diverged"].all() and not df["best"].any()
+    assert np.isinf(df["loss"]).all() and not df["best"].any()
 
 
 def test_mup_optimum_stays_while_sp_optimum_moves_under_gd() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -18,6 +20,7 @@ from core.neural_collapse.training import (
     ufm_sweep,
     unconstrained_features_run,
 )
+from core.training import Diverged
 
 TINY = CollapseConfig(widths=(32, 32), train_per_class=20, epochs=12, batch_size=50, n_evals=6, lr=0.1)
 
@@ -36,6 +39,32 @@ def test_collapse_run_returns_the_long_history():
     assert df.train_acc.between(0, 1).all() and df.test_acc.between(0, 1).all()
     assert records[0]["progress"] == 0.0 and records[-1]["progress"] == 1.0
     assert {"epoch", "NC1", "equiangularity"} <= set(records[-1])
+
+
+def test_collapse_callback_reports_every_epoch_and_can_cancel():
+    records = []
+    run = train_collapse(TINY, callback=records.append)
+    assert [r["epoch"] for r in records] == list(range(TINY.epochs + 1))
+    assert [r["progress"] for r in records] == pytest.approx([e / TINY.epochs for e in range(TINY.epochs + 1)])
+    assert {r["epoch"] for r in records if "NC1" in r} == set(run.history.epoch)  # the metrics at the checkpoints
+
+    def cancel(record):
+        if record["epoch"] == 2:
+            raise RuntimeError("stopped by the user")
+
+    with pytest.raises(RuntimeError, match="stopped by the user"):
+        train_collapse(TINY, callback=cancel)
+
+
+def test_a_last_minibatch_of_one_is_skipped():
+    # 200 training images in batches of 199 leave one image, which BatchNorm cannot normalise: that step is skipped.
+    run = train_collapse(replace(TINY, batch_size=199, epochs=3, n_evals=2))
+    assert run.history.epoch.max() == 3 and np.isfinite(run.history.value).all()
+
+
+def test_a_diverging_collapse_run_names_lr():
+    with pytest.raises(Diverged, match="Lower `lr`"):
+        train_collapse(replace(TINY, lr=1e6, batchnorm=False, weight_decay=0.0, epochs=3))
 
 
 def test_collapse_run_is_seeded(tiny_run):
@@ -146,7 +175,7 @@ def test_smaller_weight_decay_collapses_more_slowly():
 def test_bad_ufm_config():
     with pytest.raises(ValueError, match="`dim` must be >= 9"):
         unconstrained_features_run(UFMConfig(dim=5))
-    with pytest.raises(ValueError, match="diverged"):
+    with pytest.raises(Diverged, match=r"diverged at step \d+ .*Lower `lr`"):
         unconstrained_features_run(UFMConfig(lr=1e4, steps=400))
     with pytest.raises(ValueError, match="at least one value"):
         ufm_sweep(UFMSweepConfig(weight_decays=()))

@@ -11,7 +11,7 @@ Reference: Yang et al. (2022) Tensor Programs V, Table 8; Jacot, Gabriel, Hongle
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 
@@ -21,12 +21,12 @@ import torch
 from scipy.stats import linregress
 
 from core._validation import check_choice, check_int, check_positive
+from core.training import Callback, Diverged, train_loop
 
-Callback = Callable[[dict], None] | None
 PARAMETRIZATIONS = ("sp", "ntk", "mup")
 OPTIMIZERS = ("sgd", "adam")
 ACTIVATIONS = {"relu": torch.relu, "tanh": torch.tanh}  # ReLU: kinked (the default); tanh: smooth
-DIVERGED_LOSS = 1e3  # a final train loss above this (targets have unit variance) counts as diverged
+DIVERGED_LOSS = 1e3  # a train loss above this (targets have unit variance) counts as diverged
 DTYPE = torch.float32  # float32 keeps a 0.005 kernel change 3 digits above round-off, at twice float64 speed
 
 
@@ -172,46 +172,67 @@ def fit(
     *,
     lr: float,
     steps: int,
-    on_step: Callable[[int, float, list[torch.Tensor]], None] | None = None,
     activation: str = "relu",
     optimizer: str = "sgd",
+    evaluate: Callable[[int], dict] | None = None,
+    eval_steps: Iterable[int] | None = None,
+    callback: Callback = None,
+    progress: tuple[float, float] = (0.0, 1.0),
 ) -> float:
     """Full-batch GD or Adam on the loss (1/2) mean (f - y)^2 with per-layer LR factors; returns the final loss.
 
-    GD is one line per tensor, ``W -= lr * s_l * grad``. Adam is Kingma & Ba's update with the PyTorch defaults
-    (beta1 0.9, beta2 0.999, eps 1e-8, bias correction), ``W -= lr * s_l * m_hat / (sqrt(v_hat) + eps)``, the same
-    numbers as ``torch.optim.Adam`` with one parameter group per layer. Both are written out because the first
-    ``torch.optim`` constructor in a process imports torch._dynamo (seconds on a cold process).
+    ``weights`` are trained in place through :func:`core.training.train_loop` (``evaluate``, ``eval_steps``,
+    ``callback`` and ``progress`` go to it; a record's ``loss`` is the loss before that step's update). GD is one
+    line per tensor, ``W -= lr * s_l * grad``. Adam is Kingma & Ba's update with the PyTorch defaults (beta1 0.9,
+    beta2 0.999, eps 1e-8, bias correction), ``W -= lr * s_l * m_hat / (sqrt(v_hat) + eps)``, the same numbers as
+    ``torch.optim.Adam`` with one parameter group per layer. Both are written out because the first ``torch.optim``
+    constructor in a process imports torch._dynamo (seconds on a cold process).
+
+    Raises
+    ------
+    core.training.Diverged
+        When a loss is non-finite or above ``DIVERGED_LOSS`` (the targets have unit variance), naming ``lr``.
     """
     mults = table["multiplier"].tolist()
-    params = [W.clone().requires_grad_(True) for W in weights]
     rates = [lr * s for s in table["lr_scale"]]
     adam = optimizer == "adam"
-    m1 = [torch.zeros_like(p) for p in params] if adam else []
-    m2 = [torch.zeros_like(p) for p in params] if adam else []
+    m1 = [torch.zeros_like(W) for W in weights] if adam else []
+    m2 = [torch.zeros_like(W) for W in weights] if adam else []
     beta1, beta2, eps = 0.9, 0.999, 1e-8
-    loss = float("nan")
-    for step in range(1, steps + 1):
-        out = 0.5 * ((forward(params, mults, X, activation)[-1] - y) ** 2).mean()
-        grads = torch.autograd.grad(out, params)
+
+    def loss_of(params: Sequence[torch.Tensor]) -> torch.Tensor:
+        return 0.5 * ((forward(params, mults, X, activation)[-1] - y) ** 2).mean()
+
+    def step(t: int, _rows: torch.Tensor | None) -> float:
+        out = loss_of(weights)
+        grads = torch.autograd.grad(out, weights)
         with torch.no_grad():
-            for i, (p, g, eta) in enumerate(zip(params, grads, rates)):
+            for i, (W, g, eta) in enumerate(zip(weights, grads, rates)):
                 if adam:
                     m1[i].mul_(beta1).add_(g, alpha=1 - beta1)
                     m2[i].mul_(beta2).addcmul_(g, g, value=1 - beta2)
-                    m_hat, v_hat = m1[i] / (1 - beta1**step), m2[i] / (1 - beta2**step)
-                    p -= eta * m_hat / (v_hat.sqrt() + eps)
+                    m_hat, v_hat = m1[i] / (1 - beta1**t), m2[i] / (1 - beta2**t)
+                    W -= eta * m_hat / (v_hat.sqrt() + eps)
                 else:
-                    p -= eta * g
-        loss = float(out.detach())
-        if not math.isfinite(loss) or loss > DIVERGED_LOSS:
-            break
-        if on_step is not None:
-            on_step(step, loss, params)
+                    W -= eta * g
+        return _bounded(t, float(out.detach()))
+
+    for W in weights:
+        W.requires_grad_(True)
+    try:
+        train_loop(step, steps=steps, evaluate=evaluate, eval_steps=eval_steps, callback=callback, progress=progress)
+    finally:
+        for W in weights:
+            W.requires_grad_(False)
     with torch.no_grad():
-        for W, p in zip(weights, params):
-            W.copy_(p)
-        return float(0.5 * ((forward(weights, mults, X, activation)[-1] - y) ** 2).mean())
+        return _bounded(steps, float(loss_of(weights)))
+
+
+def _bounded(t: int, loss: float) -> float:
+    """``loss``, or :class:`Diverged` at step ``t`` once it passes ``DIVERGED_LOSS`` (train_loop catches NaN/inf)."""
+    if loss > DIVERGED_LOSS or not math.isfinite(loss):
+        raise Diverged(t, loss, "lr")
+    return loss
 
 
 def seed_bands(df: pd.DataFrame, by: list[str], value: str) -> pd.DataFrame:

@@ -36,10 +36,8 @@ import torch
 from core._validation import check_choice, check_int, check_positive
 from core.feature_learning._param_mlp import (
     ACTIVATIONS,
-    DIVERGED_LOSS,
     DTYPE,
     PARAMETRIZATIONS,
-    Callback,
     TaskConfig,
     check_config,
     check_widths,
@@ -53,6 +51,7 @@ from core.feature_learning._param_mlp import (
     teacher,
 )
 from core.feature_learning.mup import CoordCheckConfig, TransferConfig, coord_check, coord_slopes, lr_transfer
+from core.training import Callback, Diverged, eval_schedule, train_loop
 
 __all__ = [
     "ACTIVATIONS",
@@ -120,14 +119,16 @@ def lazy_vs_rich(config: LazyRichConfig, *, callback: Callback = None) -> pd.Dat
         Parametrization, widths (2 .. 16384), GD steps (1 .. 10000), lr (None: ``DEFAULT_LR``), activation
         ("relu" or "tanh"), number of seeds (1 .. 10) and the base seed.
     callback : callable, optional
-        Called every 10 steps with progress, seed, width, step, train_loss and rel_weight_change.
+        ``callback(record)`` every 10 steps and at the last: progress, seed, width, step, loss (the train loss
+        before that step) and rel_weight_change; a run that diverges sends one record with loss inf.
 
     Returns
     -------
     DataFrame
         One row per (seed, width): seed, width, parametrization, activation, rel_weight_change, kernel_change
-        (both dimensionless), train_loss (final, (1/2) MSE on standardised targets), diverged (bool; its changes
-        are NaN).
+        (both dimensionless), train_loss (final, (1/2) MSE on standardised targets). A run that diverges
+        (:class:`~core.training.Diverged`: its loss passed ``DIVERGED_LOSS`` or overflowed) has train_loss inf and
+        NaN changes, and the run warns with the widths and the step.
 
     References
     ----------
@@ -144,6 +145,8 @@ def lazy_vs_rich(config: LazyRichConfig, *, callback: Callback = None) -> pd.Dat
     seed = check_int(config.seed, "seed", low=0)
     cfg = TaskConfig()
     total, done, rows = float(n_seeds * sum(widths)), 0.0, []
+    diverged: dict[int, Diverged] = {}  # width -> the first divergence at that width
+    every = eval_schedule(steps, 10)
     for k in range(n_seeds):
         X, y, probe = teacher(cfg, seed + k)
         for n in widths:
@@ -152,36 +155,44 @@ def lazy_vs_rich(config: LazyRichConfig, *, callback: Callback = None) -> pd.Dat
             weights = init_weights(sizes, parametrization=name, seed=seed + k + 1)
             W0 = weights[0].clone()
             K0 = ntk(weights, table, probe, act)
+            lo, hi = done / total, (done + n) / total
 
-            def on_step(
-                step: int,
-                loss: float,
-                params: list[torch.Tensor],
-                n: int = n,
-                W0: torch.Tensor = W0,
-                k: int = k,
-                done: float = done,
-            ) -> None:
-                if callback is not None and (step % 10 == 0 or step == steps):
-                    change = float(torch.linalg.norm(params[0].detach() - W0) / torch.linalg.norm(W0))
-                    frac = (done + n * step / steps) / total
-                    record = {"progress": frac, "seed": seed + k, "width": n, "step": step, "train_loss": loss}
-                    callback({**record, "rel_weight_change": change})
+            def measure(_t: int, W0: torch.Tensor = W0, W: torch.Tensor = weights[0], k: int = k, n: int = n) -> dict:
+                change = float(torch.linalg.norm(W.detach() - W0) / torch.linalg.norm(W0))
+                return {"seed": seed + k, "width": n, "rel_weight_change": change}
 
-            loss = fit(weights, table, X, y, lr=lr, steps=steps, on_step=on_step, activation=act)
-            diverged = not math.isfinite(loss) or loss > DIVERGED_LOSS
             dW = dK = float("nan")
-            if not diverged:
+            try:
+                loss = fit(
+                    weights,
+                    table,
+                    X,
+                    y,
+                    lr=lr,
+                    steps=steps,
+                    activation=act,
+                    evaluate=measure,
+                    eval_steps=every,
+                    callback=callback,
+                    progress=(lo, hi),
+                )
                 dW = float(torch.linalg.norm(weights[0] - W0) / torch.linalg.norm(W0))
                 dK = float(torch.linalg.norm(ntk(weights, table, probe, act) - K0) / torch.linalg.norm(K0))
-            rows.append((seed + k, n, name, act, dW, dK, loss if math.isfinite(loss) else float("nan"), diverged))
+            except Diverged as err:
+                loss = math.inf
+                diverged.setdefault(n, err)
+                if callback is not None:
+                    callback({"step": err.step, "loss": math.inf, "seed": seed + k, "width": n, "progress": hi})
+            rows.append((seed + k, n, name, act, dW, dK, loss))
             done += n
-    columns = ["seed", "width", "parametrization", "activation", *MEASURES, "train_loss", "diverged"]
-    df = pd.DataFrame(rows, columns=columns)
-    if df["diverged"].any():
-        bad = sorted(set(df.loc[df["diverged"], "width"].tolist()))
-        warnings.warn(f"Training diverged at width(s) {bad} with lr = {lr:g}; lower `lr`.", stacklevel=2)
-    return df
+    if diverged:
+        first = diverged[min(diverged)]
+        warnings.warn(
+            f"Training diverged at width(s) {sorted(diverged)} with lr = {lr:g}: lower `lr`. Width {min(diverged)} "
+            f"diverged at step {first.step} (loss {first.loss:.3g}); such runs have train_loss inf and NaN changes.",
+            stacklevel=2,
+        )
+    return pd.DataFrame(rows, columns=["seed", "width", "parametrization", "activation", *MEASURES, "train_loss"])
 
 
 def _check_sweep(result: object) -> pd.DataFrame:
@@ -242,6 +253,20 @@ def _target_1d(x: np.ndarray) -> np.ndarray:
     return np.sin(3.0 * x) + 0.5 * x
 
 
+def _kernel_gd(f: torch.Tensor, K: torch.Tensor, y: torch.Tensor, *, lr: float, steps: int) -> torch.Tensor:
+    """The linearised network trained by full-batch GD: ``f <- f - lr/m K (f[:m] - y)`` on (train + grid) points."""
+    m = len(y)
+
+    def step(_t: int, _rows: torch.Tensor | None) -> float:
+        nonlocal f
+        residual = f[:m] - y  # (m,)
+        f = f - lr / m * K @ residual
+        return 0.5 * float(residual.pow(2).mean())
+
+    train_loop(step, steps=steps)
+    return f
+
+
 def function_space_view(config: FunctionViewConfig, *, callback: Callback = None) -> pd.DataFrame:
     r"""The function a trained 2-layer ReLU net learns on a 1-D input, beside its linearisation around init.
 
@@ -260,14 +285,15 @@ def function_space_view(config: FunctionViewConfig, *, callback: Callback = None
         Widths (2 .. 16384), parametrizations (any of "sp", "ntk", "mup"), GD steps (1 .. 20000) for the network
         and its linearisation, lr (None: NTK 1, muP 0.5, SP 2^-12), seed.
     callback : callable, optional
-        Called every 50 steps with progress, parametrization, width, step and train_loss.
+        ``callback(record)`` every 50 steps and at the last: progress, parametrization, width, step and loss (the
+        network's train loss before that step).
 
     Returns
     -------
     DataFrame
         Long format: x, width, parametrization, kind ("target", "train", "network", "linearised"), y, and gap
         (the RMS distance between network and linearisation on the grid for that parametrization and width, in
-        units of y).
+        units of y). A network that diverges warns, and its "network" and "linearised" y and its gap are NaN.
 
     References
     ----------
@@ -299,19 +325,32 @@ def function_space_view(config: FunctionViewConfig, *, callback: Callback = None
             both = torch.cat([X, G])  # (m + g, 2)
             K = ntk(weights, table, both)[:, : len(xs)]  # (m + g, m): kernel against the training points
             f_lin = forward(weights, table["multiplier"].tolist(), both)[-1].detach()  # (m + g,)
-            for _ in range(steps):
-                f_lin = f_lin - eta / len(xs) * K @ (f_lin[: len(xs)] - y)
+            lo, hi = done / total, (done + 1) / total
 
-            def on_step(step: int, loss: float, _p: list, n: int = n, name: str = name, done: int = done) -> None:
-                if callback is not None and step % 50 == 0:
-                    frac = (done + step / steps) / total
-                    callback({"progress": frac, "parametrization": name, "width": n, "step": step, "train_loss": loss})
+            def measure(_t: int, n: int = n, name: str = name) -> dict:
+                return {"parametrization": name, "width": n}
 
-            loss = fit(weights, table, X, y, lr=eta, steps=steps, on_step=on_step)
-            if not math.isfinite(loss) or loss > DIVERGED_LOSS:
-                warnings.warn(f"'{name}' at width {n} diverged with lr = {eta:g}; lower `lr`.", stacklevel=2)
-            with torch.no_grad():
-                f_net = forward(weights, table["multiplier"].tolist(), G)[-1]  # (g,)
+            try:
+                f_lin = _kernel_gd(f_lin, K, y, lr=eta, steps=steps)
+                fit(
+                    weights,
+                    table,
+                    X,
+                    y,
+                    lr=eta,
+                    steps=steps,
+                    evaluate=measure,
+                    eval_steps=eval_schedule(steps, 50),
+                    callback=callback,
+                    progress=(lo, hi),
+                )
+                with torch.no_grad():
+                    f_net = forward(weights, table["multiplier"].tolist(), G)[-1]  # (g,)
+            except Diverged as err:
+                warnings.warn(f"'{name}' at width {n}: {err} Its curves are left out.", stacklevel=2)
+                f_net, f_lin = torch.full((len(grid),), math.nan), torch.full_like(f_lin, math.nan)
+                if callback is not None:
+                    callback({"step": err.step, "loss": math.inf, **measure(err.step), "progress": hi})
             lin = f_lin[len(xs) :]
             gap = float((f_net - lin).pow(2).mean().sqrt())
             for kind, xv, yv in (

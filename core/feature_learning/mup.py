@@ -26,7 +26,6 @@ from core.feature_learning._param_mlp import (
     DIVERGED_LOSS,
     OPTIMIZERS,
     PARAMETRIZATIONS,
-    Callback,
     TaskConfig,
     check_config,
     check_lrs,
@@ -40,6 +39,7 @@ from core.feature_learning._param_mlp import (
     seed_bands,
     teacher,
 )
+from core.training import Callback, Diverged, autograd_step, eval_schedule, train_loop
 
 
 @dataclass(frozen=True)
@@ -110,14 +110,16 @@ def coord_check(config: CoordCheckConfig, *, callback: Callback = None) -> pd.Da
         Parametrization, widths (2 .. 16384), steps after init (1 .. 50; step 0 is the initial network), optimizer,
         lr, hidden_layers (1 .. 6), batch (2 .. 4096), n_seeds (1 .. 10), seed.
     callback : callable, optional
-        Called after each (seed, width) with progress, seed, width and the output layer's act_rms at the last step.
+        ``callback(record)`` after every step (and at init): progress, seed, width, step, loss (before that step's
+        update) and act_rms (the output layer's); a network that diverges sends one record with its last loss.
 
     Returns
     -------
     DataFrame
         One row per (seed, width, step, layer): seed, width, step, layer ("hidden 1" .. "output"), act_rms, and
         delta_rms (the RMS of h_l(step) - h_l(0): how far the features moved), in units of the unit-variance
-        targets.
+        targets. A network whose loss overflows (:class:`~core.training.Diverged`) has both sizes inf from that
+        step on, and the run warns.
 
     References
     ----------
@@ -135,36 +137,93 @@ def coord_check(config: CoordCheckConfig, *, callback: Callback = None) -> pd.Da
     seed = check_int(config.seed, "seed", low=0)
     task = TaskConfig(n_train=batch)
     names = [f"hidden {i + 1}" for i in range(depth)] + ["output"]
-    rows, done, total = [], 0, n_seeds * sum(widths)
+    rows, done, total, blown = [], 0, n_seeds * sum(widths), {}
     for k in range(n_seeds):
         X, y, _ = teacher(task, seed + k)
         for n in widths:
             sizes = (task.dim + 1, *([n] * depth), 1)
             table = scaling_table(sizes, parametrization=name, optimizer=optimizer)
-            mults = table["multiplier"].tolist()
-            params = [W.requires_grad_(True) for W in init_weights(sizes, parametrization=name, seed=seed + k + 1)]
-            groups = [{"params": [p], "lr": lr * s} for p, s in zip(params, table["lr_scale"])]
-            opt = torch.optim.Adam(groups) if optimizer == "adam" else torch.optim.SGD(groups)
-            for step in range(steps + 1):
-                acts = forward(params, mults, X)
-                if step == 0:
-                    acts0 = [a.detach().clone() for a in acts]
-                rows += [
-                    (seed + k, n, step, layer, rms(a.detach()), rms(a.detach() - a0))
-                    for layer, a, a0 in zip(names, acts, acts0)
-                ]
-                if step < steps:
-                    opt.zero_grad()
-                    (0.5 * ((acts[-1] - y) ** 2).mean()).backward()
-                    opt.step()
+            weights = init_weights(sizes, parametrization=name, seed=seed + k + 1)
+            progress = (done / total, (done + n) / total)
+            try:
+                _coord_network(
+                    rows,
+                    weights,
+                    table,
+                    X,
+                    y,
+                    names,
+                    (seed + k, n),
+                    optimizer=optimizer,
+                    lr=lr,
+                    steps=steps,
+                    callback=callback,
+                    progress=progress,
+                )
+            except Diverged as err:
+                blown.setdefault(n, err)
             done += n
-            if callback is not None:
-                callback({"progress": done / total, "seed": seed + k, "width": n, "act_rms": rows[-1][4]})
     df = pd.DataFrame(rows, columns=["seed", "width", "step", "layer", "act_rms", "delta_rms"])
     if not np.isfinite(df["act_rms"]).all():
         bad = sorted(df.loc[~np.isfinite(df["act_rms"]), "width"].unique().tolist())
-        warnings.warn(f"Activations overflowed at width(s) {bad}; lower `lr` or the number of steps.", stacklevel=2)
+        how = "".join(f" Width {n} diverged at step {e.step} (loss {e.loss:.3g})." for n, e in blown.items())
+        warnings.warn(
+            f"Activations overflowed at width(s) {bad}; lower `lr` or the number of steps.{how}", stacklevel=2
+        )
     return df
+
+
+def _coord_network(
+    rows: list[tuple],
+    weights: list[torch.Tensor],
+    table: pd.DataFrame,
+    X: torch.Tensor,
+    y: torch.Tensor,
+    names: list[str],
+    labels: tuple[int, int],
+    *,
+    optimizer: str,
+    lr: float,
+    steps: int,
+    callback: Callback,
+    progress: tuple[float, float],
+) -> None:
+    """Train one coord-check network, appending (*labels, step, layer, act_rms, delta_rms) to ``rows`` per step.
+
+    A run that diverges gets infinite sizes from the step where its loss overflowed (it never reached the later
+    steps), sends one record with that loss, and re-raises :class:`~core.training.Diverged`.
+    """
+    mults = table["multiplier"].tolist()
+    params = [W.requires_grad_(True) for W in weights]
+    groups = [{"params": [p], "lr": lr * s} for p, s in zip(params, table["lr_scale"])]
+    opt = torch.optim.Adam(groups) if optimizer == "adam" else torch.optim.SGD(groups)
+    with torch.no_grad():
+        acts0 = forward(params, mults, X)
+    record = {"seed": labels[0], "width": labels[1]}
+
+    @torch.no_grad()
+    def measure(t: int) -> dict:
+        acts = forward(params, mults, X)
+        rows.extend((*labels, t, layer, rms(a), rms(a - a0)) for layer, a, a0 in zip(names, acts, acts0))
+        return {**record, "act_rms": rows[-1][-2]}
+
+    def loss(_rows: torch.Tensor | None) -> torch.Tensor:
+        return 0.5 * ((forward(params, mults, X)[-1] - y) ** 2).mean()
+
+    try:
+        train_loop(
+            autograd_step(loss, opt),
+            steps=steps,
+            evaluate=measure,
+            eval_steps=range(steps + 1),
+            callback=callback,
+            progress=progress,
+        )
+    except Diverged as err:
+        rows.extend((*labels, t, layer, math.inf, math.inf) for t in range(err.step, steps + 1) for layer in names)
+        if callback is not None:
+            callback({"step": err.step, "loss": err.loss, **record, "progress": progress[1]})
+        raise
 
 
 def _check_coord(result: object, value: str) -> pd.DataFrame:
@@ -205,8 +264,9 @@ def lr_transfer(config: TransferConfig, *, callback: Callback = None) -> pd.Data
 
     For each width, one copy of the 2-layer ReLU MLP per learning rate (the same init) trains full batch on the
     teacher task of :func:`~core.feature_learning.lazy_rich.lazy_vs_rich`, by GD or by Adam, with the matching column of
-    Table 8 under muP; a run whose loss overflows stops early. Under SP the optimal LR shrinks like 1/width (with
-    either optimizer); under muP it stays put.
+    Table 8 under muP. A run whose loss overflows stops there (:class:`~core.training.Diverged`) and is recorded
+    with loss inf, and the sweep warns which ones did. Under SP the optimal LR shrinks like 1/width (with either
+    optimizer); under muP it stays put.
 
     Parameters
     ----------
@@ -214,13 +274,14 @@ def lr_transfer(config: TransferConfig, *, callback: Callback = None) -> pd.Data
         Parametrization, widths (2 .. 16384), learning rates (> 0; None: :func:`transfer_lrs`), optimizer ("sgd"
         or "adam"), steps (1 .. 10000; None: ``DEFAULT_STEPS``, 200 for GD and 40 for Adam), seed.
     callback : callable, optional
-        Called every 20 steps with progress, width, lr, step and train_loss.
+        ``callback(record)`` every 20 steps and at the last: progress, width, lr, step and loss (the train loss
+        before that step); a run that diverges sends one record with loss inf.
 
     Returns
     -------
     DataFrame
-        One row per (width, lr): width, lr, loss (final (1/2) MSE; NaN when diverged), diverged (bool: the loss
-        became non-finite or exceeded ``DIVERGED_LOSS``), best (bool: the lowest loss of that width), optimizer.
+        One row per (width, lr): width, lr, loss (final (1/2) MSE; inf when the run diverged: its loss became
+        non-finite or exceeded ``DIVERGED_LOSS``), best (bool: the lowest finite loss of that width), optimizer.
 
     References
     ----------
@@ -235,29 +296,48 @@ def lr_transfer(config: TransferConfig, *, callback: Callback = None) -> pd.Data
     seed = check_int(config.seed, "seed", low=0)
     task = TaskConfig()
     X, y, _ = teacher(task, seed)
-    total, done, rows = float(len(lrs) * sum(widths)), 0.0, []
+    total, done, rows, diverged = float(len(lrs) * sum(widths)), 0.0, [], []
+    every = eval_schedule(steps, 20)
     for n in widths:
         sizes = (task.dim + 1, n, 1)
         table = scaling_table(sizes, parametrization=name, optimizer=optimizer)
         for lr in lrs:  # one LR at a time: a batch of copies is slower on CPU (cache), and this drops diverged runs
             weights = init_weights(sizes, parametrization=name, seed=seed + 1)
-
-            def on_step(step: int, loss: float, _params: list, n: int = n, lr: float = lr, done: float = done) -> None:
-                if callback is not None and step % 20 == 0:
-                    frac = (done + n * step / steps) / total
-                    callback({"progress": frac, "width": n, "lr": lr, "step": step, "train_loss": loss})
-
-            loss = fit(weights, table, X, y, lr=lr, steps=steps, on_step=on_step, optimizer=optimizer)
-            diverged = not math.isfinite(loss) or loss > DIVERGED_LOSS
-            rows.append((n, lr, float("nan") if diverged else loss, diverged))
+            record = {"width": n, "lr": lr}
+            lo, hi = done / total, (done + n) / total
+            try:
+                loss = fit(
+                    weights,
+                    table,
+                    X,
+                    y,
+                    lr=lr,
+                    steps=steps,
+                    optimizer=optimizer,
+                    evaluate=lambda _t, r=record: r,
+                    eval_steps=every,
+                    callback=callback,
+                    progress=(lo, hi),
+                )
+            except Diverged as err:  # large learning rates are part of the sweep: record the divergence
+                loss = math.inf
+                diverged.append(f"width {n} at lr {lr:g} (step {err.step})")
+                if callback is not None:
+                    callback({"step": err.step, "loss": loss, **record, "progress": hi})
+            rows.append((n, lr, loss))
             done += n
-    df = pd.DataFrame(rows, columns=["width", "lr", "loss", "diverged"])
-    finite = df.dropna(subset=["loss"])
+    df = pd.DataFrame(rows, columns=["width", "lr", "loss"])
+    finite = df[np.isfinite(df["loss"])]
     df["best"] = df.index.isin(finite.groupby("width")["loss"].idxmin())
     df["optimizer"] = optimizer
+    if diverged:
+        warnings.warn(
+            f"{len(diverged)} of {len(df)} runs diverged (loss above {DIVERGED_LOSS:g} or not finite) and have loss "
+            f"inf: {'; '.join(diverged)}. A sweep is expected to reach unstable rates; leave them out of `lrs` to "
+            "avoid this.",
+            stacklevel=2,
+        )
     lost = sorted(set(widths) - set(finite["width"]))
     if lost:
         warnings.warn(f"Every learning rate diverged at width(s) {lost}; add smaller values to `lrs`.", stacklevel=2)
-    if callback is not None:
-        callback({"progress": 1.0, "width": widths[-1], "lr": lrs[-1], "step": steps, "train_loss": float("nan")})
     return df

@@ -34,12 +34,15 @@ from core.neural_collapse.metrics import (
 )
 from core.training import (
     Callback,
+    Diverged,
     as_tensors,
+    autograd_step,
+    cosine_schedule,
     init_default_,
     make_mlp,
-    minibatches,
     resolve_device,
     seeded_generator,
+    train_loop,
 )
 
 
@@ -142,7 +145,9 @@ def train_collapse(config: CollapseConfig, *, callback: Callback = None) -> Coll
     config : CollapseConfig
         The run's settings.
     callback : callable, optional
-        Called at each checkpoint with ``progress`` (0..1), ``epoch``, ``train_acc``, ``test_acc`` and the metrics.
+        ``callback(record)`` after every epoch (and at initialisation): ``progress`` (0..1), ``step``, ``loss`` (of
+        the epoch's last minibatch), ``epoch``, ``train_acc`` until the terminal phase, and at checkpoints
+        ``test_acc`` and the metrics.
 
     Returns
     -------
@@ -166,11 +171,9 @@ def train_collapse(config: CollapseConfig, *, callback: Callback = None) -> Coll
     head = nn.Linear(p, C)
     model = init_default_(nn.Sequential(body, head), gen).to(device)
     opt = torch.optim.SGD(model.parameters(), lr=config.lr, momentum=config.momentum, weight_decay=config.weight_decay)
-    steps_per_epoch = sum(1 for s in range(0, len(y_tr), config.batch_size) if len(y_tr) - s >= 2)
-    total = steps_per_epoch * config.epochs
-    sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda t: 0.5 * (1 + math.cos(math.pi * t / total)) if config.cosine_decay else 1.0
-    )
+    n = len(y_tr)
+    per_epoch = -(-n // config.batch_size)  # minibatches per epoch, the last one possibly smaller
+    total = per_epoch * config.epochs
     checkpoints = set(_eval_points(config.epochs, config.n_evals))
     rows: list[dict] = []
     test_rows: list[dict] = []
@@ -179,14 +182,32 @@ def train_collapse(config: CollapseConfig, *, callback: Callback = None) -> Coll
     terminal: int | None = None
     started = time.perf_counter()
 
+    def loss_fn(idx: torch.Tensor | None) -> torch.Tensor:
+        x, y = (x_tr, y_tr) if idx is None else (x_tr[idx], y_tr[idx])  # idx None: full batch (batch_size >= n)
+        return nn.functional.cross_entropy(model(x), y)
+
+    update = autograd_step(loss_fn, opt, schedule=cosine_schedule(total) if config.cosine_decay else None)
+    last: torch.Tensor | float = math.nan
+
+    def step(t: int, idx: torch.Tensor | None) -> torch.Tensor | float:
+        nonlocal last
+        if (
+            idx is None or len(idx) >= 2
+        ):  # BatchNorm needs two samples: a minibatch of one (n % batch_size == 1) is skipped
+            last = update(t, idx)
+        return last
+
     @torch.no_grad()
-    def measure(epoch: int) -> float:
+    def measure(t: int) -> dict:
         """Train accuracy (until the terminal phase starts) and, at checkpoints and its onset, the metrics."""
+        nonlocal terminal
+        epoch = t // per_epoch
         if epoch not in checkpoints and terminal is not None:
-            return 1.0
+            return {"epoch": epoch}
         model.eval()
         feats = body(x_tr)  # (N, p)
         train_acc = float((head(feats).argmax(1) == y_tr).float().mean())
+        record = {"epoch": epoch, "train_acc": train_acc}
         if epoch in checkpoints or train_acc == 1.0:
             test_feats = body(x_te)  # (N_test, p)
             test_acc = float((head(test_feats).argmax(1) == y_te).float().mean())
@@ -200,26 +221,24 @@ def train_collapse(config: CollapseConfig, *, callback: Callback = None) -> Coll
             test_rows.extend(_metric_rows(epoch, m_test, **accs))
             if epoch == 0 or (train_acc == 1.0 and terminal is None):
                 snapshots[epoch] = feats.cpu().numpy().astype(np.float32)
-            if callback is not None:
-                record = {"progress": epoch / config.epochs, "epoch": epoch, **accs}
-                callback({**record, **_metric_values(m)})
-        model.train()
-        return train_acc
-
-    measure(0)
-    for epoch in range(1, config.epochs + 1):
-        for idx in minibatches(len(y_tr), config.batch_size, gen):
-            if len(idx) < 2:  # BatchNorm needs two samples
-                continue
-            loss = nn.functional.cross_entropy(model(x_tr[idx]), y_tr[idx])
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            sched.step()
-        if not math.isfinite(float(loss.detach())):
-            raise ValueError(f"`lr` is too large: the loss diverged in epoch {epoch}. Lower `lr` (e.g. to 0.02).")
-        if measure(epoch) == 1.0 and terminal is None:
+            record.update(test_acc=test_acc, **_metric_values(m))
+        if train_acc == 1.0 and terminal is None and epoch > 0:
             terminal = epoch
+        model.train()
+        return record
+
+    ends = [e * per_epoch for e in range(config.epochs + 1)]  # evaluate at initialisation and after every epoch
+    train_loop(
+        step,
+        steps=total,
+        evaluate=measure,
+        eval_steps=ends,
+        n=n,
+        batch=config.batch_size,
+        generator=gen,
+        device=device,
+        callback=callback,
+    )
     columns = ["epoch", "metric", "value", "train_acc", "test_acc"]
     history, test_history = pd.DataFrame(rows, columns=columns), pd.DataFrame(test_rows, columns=columns)
     if terminal is None:
@@ -314,7 +333,8 @@ def unconstrained_features_run(config: UFMConfig, *, callback: Callback = None) 
     config : UFMConfig
         The run's settings.
     callback : callable, optional
-        Called at each checkpoint with ``progress`` (0..1), ``step``, ``loss`` and the metrics.
+        ``callback(record)`` at each checkpoint: ``progress`` (0..1), ``step``, ``loss`` (at that step) and the
+        metrics.
 
     Returns
     -------
@@ -337,22 +357,22 @@ def unconstrained_features_run(config: UFMConfig, *, callback: Callback = None) 
     W = (scale * torch.randn(C, p, generator=gen, dtype=torch.float64)).requires_grad_()  # (C, p)
     # Each h_i carries only 1/N of the loss, so the features step with lr * N: every sample moves at the pace of W.
     opt = torch.optim.SGD([{"params": [H], "lr": lr * C * n}, {"params": [W]}], lr=lr, momentum=momentum)
-    checkpoints = set(_eval_points(steps, check_int(config.n_evals, "n_evals", low=2, high=10_000)))
+    checkpoints = _eval_points(steps, check_int(config.n_evals, "n_evals", low=2, high=10_000))
     rows: list[dict] = []
-    for step in range(steps + 1):
-        loss = nn.functional.cross_entropy(H @ W.T, y) + lam / 2 * ((H**2).sum(1).mean() + (W**2).sum())
-        if not math.isfinite(float(loss.detach())):
-            raise ValueError(f"`lr` is too large: the loss diverged at step {step}. Lower `lr`.")
-        if step in checkpoints:
-            m = collapse_metrics(H.detach().numpy(), y.numpy(), weights=W.detach().numpy())
-            rows.extend(_metric_rows(step, m, loss=float(loss.detach())))
-            if callback is not None:
-                record = {"progress": step / steps, "step": step, "loss": float(loss.detach())}
-                callback({**record, **_metric_values(m)})
-        if step < steps:
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
+
+    def objective(_rows: None = None) -> torch.Tensor:
+        return nn.functional.cross_entropy(H @ W.T, y) + lam / 2 * ((H**2).sum(1).mean() + (W**2).sum())
+
+    @torch.no_grad()
+    def measure(t: int) -> dict:
+        loss = float(objective())
+        if not math.isfinite(loss):  # the last update can diverge too; train_loop checks the ones before it
+            raise Diverged(t, loss, "lr")
+        m = collapse_metrics(H.detach().numpy(), y.numpy(), weights=W.detach().numpy())
+        rows.extend(_metric_rows(t, m, loss=loss))
+        return {"loss": loss, **_metric_values(m)}  # the loss at step t, after its update
+
+    train_loop(autograd_step(objective, opt), steps=steps, evaluate=measure, eval_steps=checkpoints, callback=callback)
     return pd.DataFrame(rows).rename(columns={"epoch": "step"})[["step", "metric", "value", "loss"]]
 
 

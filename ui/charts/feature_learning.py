@@ -75,6 +75,7 @@ def change_vs_width(bands: pd.DataFrame, measure: str, slopes: pd.DataFrame | No
 
 def live_changes(records: pd.DataFrame) -> alt.Chart:
     """Live chart of the lazy/rich sweep: hidden-weight change against GD step, one line per width."""
+    records = records[np.isfinite(records["rel_weight_change"])] if "rel_weight_change" in records else records[:0]
     data = records.assign(width=records["width"].astype(str))
     return line(
         data,
@@ -129,30 +130,30 @@ def transfer_chart(df: pd.DataFrame, *, title: str) -> alt.LayerChart:
         axis=alt.Axis(labelExpr=LOG2_LABEL),
     )
     y = alt.Y("loss:Q", title="final train loss, ½·MSE (log scale)", scale=alt.Scale(type="log"))
-    ok = data[~data["diverged"]]
+    ok = data[np.isfinite(data["loss"])]
     lines = alt.Chart(ok).mark_line(point=True).encode(x=x, y=y, color=color, tooltip=["width", "lr", "loss"])
     best = alt.Chart(ok[ok["best"]]).mark_point(size=260, strokeWidth=2.5).encode(x=x, y=y, color=color)
     layers = [lines, best]
-    bad = data[data["diverged"]]
+    bad = data[~np.isfinite(data["loss"])]
     if len(bad) and len(ok):
         top = float(ok["loss"].max()) * 1.6
         layers.append(
-            alt.Chart(bad.assign(loss=top))
+            alt.Chart(bad.assign(loss=top, status="diverged"))
             .mark_point(shape="cross", size=90, filled=True, opacity=0.8)
-            .encode(x=x, y=y, color=color, tooltip=["width", "lr", alt.Tooltip("diverged:N")])
+            .encode(x=x, y=y, color=color, tooltip=["width", "lr", "status"])
         )
     return alt.layer(*layers, title=title).properties(height=HEIGHT)
 
 
 def live_losses(records: pd.DataFrame, series: str) -> alt.Chart:
     """Live chart of training runs: train loss against step, one line per ``series`` value (log y)."""
-    data = records[np.isfinite(records["train_loss"]) & (records["train_loss"] > 0)]
+    data = records[np.isfinite(records["loss"]) & (records["loss"] > 0)]
     labels = data[series].map(lambda v: f"2^{round(np.log2(v))}") if series == "lr" else data[series].astype(str)
     data = data.assign(series=labels)
     return line(
         data,
         "step",
-        "train_loss",
+        "loss",
         "series",
         x_title="GD step",
         y_title="train loss (log)",
