@@ -12,7 +12,7 @@ import torch
 from torch import nn
 
 from core.lottery_ticket import pruning
-from core.lottery_ticket.nets import TensorData, generator
+from core.lottery_ticket.nets import TensorData, generator, recipe
 from core.lottery_ticket.pruning import LotteryConfig
 from core.lottery_ticket.supermask import (
     PaiSummary,
@@ -204,7 +204,7 @@ def test_supermask_training_leaves_every_weight_unchanged() -> None:
     scores = [m.scores.detach().clone() for m in net if hasattr(m, "scores")]
     assert all(not w.requires_grad for w in weights) and not any(n == "weight" for n, _ in net.named_parameters())
     data = pruning.load_data(LotteryConfig(n_train=300), torch.device("cpu"))
-    train_cosine(net, data, TINY_SM, generator(0, "order"), lambda epoch: None)
+    train_cosine(net, data, recipe(TINY_SM), generator(0, "order"))
     layers = [m for m in net if hasattr(m, "scores")]
     assert all(torch.equal(m.weight, w) for m, w in zip(layers, weights, strict=True))
     assert not any(torch.equal(m.scores, s) for m, s in zip(layers, scores, strict=True))
