@@ -38,7 +38,7 @@ from core.lottery_ticket.nets import (
     train_batch,
     unstack,
 )
-from core.training import Callback, Diverged, as_tensors, make_mlp, resolve_device
+from core.training import Callback, as_tensors, make_mlp, resolve_device
 
 DATASETS = ("digits",)
 VARIANTS = ("rewind", "reinit", "random_prune")
@@ -254,12 +254,11 @@ def lottery_ticket(config: LotteryConfig, *, callback: Callback = None) -> pd.Da
         One row per (seed, round, variant): ``round`` (0 = the dense net, shared by the three variants),
         ``remaining_fraction`` (weights left, in (0, 1]), ``variant`` in ``VARIANTS``, ``test_acc`` (test accuracy
         after the last epoch, in [0, 1]), ``best_epoch`` (1-based epoch of the lowest test loss) and ``seed``.
-        When a pruned round diverges the table stops before it, with a warning.
 
     Raises
     ------
     Diverged
-        If the dense net (round 0) diverges: lower ``lr``.
+        If the loss of any net becomes NaN or infinite: lower ``lr``.
 
     References
     ----------
@@ -272,23 +271,14 @@ def lottery_ticket(config: LotteryConfig, *, callback: Callback = None) -> pd.Da
     if callback is not None:
         callback({"progress": 0.0})
     rows: list[dict] = []
-    try:
-        for nets in imp_rounds(config, data, callback=callback):
-            new = [
-                {"round": n.round, "remaining_fraction": _remaining(n.masks), "variant": n.variant,
-                 "test_acc": n.test_acc, "best_epoch": n.best_epoch, "seed": n.seed}
-                for n in nets
-            ]  # fmt: skip
-            rows += new
-            report_rows(callback, new, (1 + len(VARIANTS) * nets[0].round) / total)
-    except Diverged as err:
-        if not rows:  # the dense net itself diverged: nothing to show
-            raise
-        warnings.warn(
-            f"Round {rows[-1]['round'] + 1} diverged at step {err.step} (a very sparse net at this learning rate), "
-            f"so the table stops at round {rows[-1]['round']}. Lower `lr` or prune fewer rounds.",
-            stacklevel=2,
-        )
+    for nets in imp_rounds(config, data, callback=callback):
+        new = [
+            {"round": n.round, "remaining_fraction": _remaining(n.masks), "variant": n.variant,
+             "test_acc": n.test_acc, "best_epoch": n.best_epoch, "seed": n.seed}
+            for n in nets
+        ]  # fmt: skip
+        rows += new
+        report_rows(callback, new, (1 + len(VARIANTS) * nets[0].round) / total)
     df = pd.DataFrame(rows)
     dense = df.loc[df["round"] == 0, "test_acc"].mean()
     if dense < 0.9:
