@@ -190,30 +190,24 @@ def train_sgd(
     per_epoch = math.ceil(n / recipe.batch_size)
     steps = recipe.epochs * per_epoch
     update = autograd_step(loss_fn, opt, schedule=schedule)
-    if len(orders) == 1:  # the loop draws the minibatches itself
+    device, batches = parameters[0].device, []
 
-        def step(t: int, rows: torch.Tensor | None) -> torch.Tensor:
-            loss = update(t, None if rows is None else rows.unsqueeze(0))
-            if after_step is not None:
-                after_step(t)
-            return loss
-
-        source = {"n": n, "batch": recipe.batch_size, "generator": orders[0]}
-    else:  # several orders: one minibatch of each per step, a fresh permutation of each every epoch
-        batches: list = []
-
-        def step(t: int, rows: torch.Tensor | None) -> torch.Tensor:
+    def step(t: int, rows: torch.Tensor | None) -> torch.Tensor:
+        if len(orders) > 1:  # one minibatch of each order per step, a fresh permutation of each every epoch
             if (t - 1) % per_epoch == 0:
                 batches[:] = [minibatches(n, recipe.batch_size, g) for g in orders]
-            loss = update(t, torch.stack([next(b) for b in batches]))
-            if after_step is not None:
-                after_step(t)
-            return loss
+            rows = torch.stack([next(b) for b in batches]).to(device)
+        elif rows is not None:  # one order: the loop drew the minibatch
+            rows = rows.unsqueeze(0)
+        loss = update(t, rows)
+        if after_step is not None:
+            after_step(t)
+        return loss
 
-        source = {}
+    source = {"n": n, "batch": recipe.batch_size, "generator": orders[0]} if len(orders) == 1 else {}
     return train_loop(
         step, steps=steps, evaluate=evaluate, eval_steps=range(per_epoch, steps + 1, per_epoch), callback=callback,
-        progress=progress, knob="lr", device=parameters[0].device, **source,
+        progress=progress, knob="lr", device=device, **source,
     )  # fmt: skip
 
 
