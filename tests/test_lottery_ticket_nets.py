@@ -1,4 +1,4 @@
-"""Tests of core/lottery_ticket_nets.py: masked ReLU MLPs trained side by side as one batched model."""
+"""Tests of core/lottery_ticket/nets.py: masked ReLU MLPs trained side by side as one batched model."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from torch import nn
 from core.lottery_ticket import pruning
 from core.lottery_ticket.nets import Recipe, generator, random_masks, stack, stack_masks, train_batch, unstack
 from core.lottery_ticket.pruning import LotteryConfig
-from core.training import make_mlp
+from core.training import Diverged, make_mlp
 
 
 def _counts(masks: list[torch.Tensor]) -> list[int]:
@@ -91,7 +91,7 @@ def test_batched_training_matches_each_net_trained_alone() -> None:
                 p.copy_(v)
             acc = float((model(data.x_test).argmax(1) == data.y_test).float().mean())
         assert res.test_acc[i] == pytest.approx(acc, abs=2 / len(data.y_test))
-    assert all(res.finite) and all(1 <= e <= config.epochs for e in res.best_epoch)
+    assert all(1 <= e <= config.epochs for e in res.best_epoch)
 
 
 def _masked(params: list[torch.Tensor], masks: list[torch.Tensor]) -> list[torch.Tensor]:
@@ -110,3 +110,37 @@ def test_pruned_weights_stay_exactly_zero_with_momentum_and_weight_decay() -> No
         for w, m, w0 in zip(trained, masks[i], nets[i][0::2], strict=True):
             assert bool(torch.all(w[m == 0] == 0))  # exactly zero, not small
             assert not torch.equal(w[m == 1], w0[m == 1])  # the survivors did train
+
+
+# --- the one loop: divergence and cancellation -----------------------------------------------------------------------
+
+
+def test_a_diverging_net_stops_the_batch_with_a_message_naming_lr() -> None:
+    # lr * weight_decay = 10 flips and grows every weight ninefold per step (1 - 10): the loss overflows
+    config = LotteryConfig(sizes=(64, 24, 16, 10), n_train=300, epochs=3, batch_size=50, lr=10.0, weight_decay=1.0)
+    data = pruning.load_data(config, torch.device("cpu"))
+    nets, masks = _three_masked_nets(config)
+    with pytest.raises(Diverged, match="Lower `lr`") as err:
+        train_batch(stack(nets), stack_masks(masks), data, pruning.recipe(config), [generator(0, "o")], [0, 0, 0])
+    assert err.value.knob == "lr" and 1 <= err.value.step <= 3 * 6
+
+
+class _Stop(Exception):
+    pass
+
+
+def test_raising_in_the_callback_cancels_training_after_the_first_epoch() -> None:
+    config = LotteryConfig(sizes=(64, 24, 16, 10), n_train=300, epochs=3, batch_size=50)
+    data = pruning.load_data(config, torch.device("cpu"))
+    nets, masks = _three_masked_nets(config)
+    seen: list[dict] = []
+
+    def stop(record: dict) -> None:
+        seen.append(record)
+        raise _Stop
+
+    with pytest.raises(_Stop):
+        train_batch(stack(nets), stack_masks(masks), data, pruning.recipe(config), [generator(0, "o")], [0, 0, 0],
+                    callback=stop, progress=(0.5, 0.8))  # fmt: skip
+    assert len(seen) == 1 and seen[0]["epoch"] == 1 and seen[0]["step"] == 6
+    assert seen[0]["progress"] == pytest.approx(0.5 + 0.3 / 3)  # one epoch of three within (0.5, 0.8)

@@ -32,13 +32,13 @@ def _counts(masks: list[torch.Tensor]) -> list[int]:
     return [int(m.sum()) for m in masks]
 
 
-def _records(config: LotteryConfig) -> list[dict]:
+def _records(config: LotteryConfig) -> list[pruning.TrainedNet]:
     data = pruning.load_data(config, torch.device("cpu"))
     return [rec for records in pruning.imp_rounds(config, data) for rec in records]
 
 
 @pytest.fixture(scope="module")
-def records() -> list[dict]:
+def records() -> list[pruning.TrainedNet]:
     return _records(TINY)
 
 
@@ -89,42 +89,40 @@ def test_magnitude_masks_keep_the_largest_survivors_and_are_nested() -> None:
 # --- the three variants ----------------------------------------------------------------------------------------------
 
 
-def test_rewind_and_reinit_share_the_mask_random_prune_has_the_same_counts(records: list[dict]) -> None:
+def test_rewind_and_reinit_share_the_mask_random_prune_has_the_same_counts(records: list[pruning.TrainedNet]) -> None:
     for r in range(1, TINY.rounds + 1):
-        by = {rec["variant"]: rec for rec in records if rec["round"] == r}
+        by = {rec.variant: rec for rec in records if rec.round == r}
         expected = keep_counts(TINY.sizes, prune_hidden=0.2, prune_output=0.1, rounds=r)
-        assert all(torch.equal(a, b) for a, b in zip(by["rewind"]["masks"], by["reinit"]["masks"], strict=True))
-        assert _counts(by["rewind"]["masks"]) == expected
-        assert _counts(by["random_prune"]["masks"]) == expected
-        assert not all(
-            torch.equal(a, b) for a, b in zip(by["rewind"]["masks"], by["random_prune"]["masks"], strict=True)
-        )
+        assert all(torch.equal(a, b) for a, b in zip(by["rewind"].masks, by["reinit"].masks, strict=True))
+        assert _counts(by["rewind"].masks) == expected
+        assert _counts(by["random_prune"].masks) == expected
+        assert not all(torch.equal(a, b) for a, b in zip(by["rewind"].masks, by["random_prune"].masks, strict=True))
 
 
-def test_masks_are_nested_across_rounds(records: list[dict]) -> None:
-    masks = [rec["masks"] for rec in records if rec["variant"] == "rewind"]
+def test_masks_are_nested_across_rounds(records: list[pruning.TrainedNet]) -> None:
+    masks = [rec.masks for rec in records if rec.variant == "rewind"]
     for earlier, later in pairwise(masks):
         assert all(bool(torch.all(b <= a)) for a, b in zip(earlier, later, strict=True))
 
 
-def test_rewind_restores_the_exact_initial_values_under_the_mask(records: list[dict]) -> None:
-    theta0 = records[0]["start"]
+def test_rewind_restores_the_exact_initial_values_under_the_mask(records: list[pruning.TrainedNet]) -> None:
+    theta0 = records[0].start
     for rec in records:
-        if rec["round"] > 0 and rec["variant"] == "rewind":
-            weights = rec["start"][0::2]  # (weight, bias) pairs: the weights
-            for w, w0, m in zip(weights, theta0[0::2], rec["masks"], strict=True):
+        if rec.round > 0 and rec.variant == "rewind":
+            weights = rec.start[0::2]  # (weight, bias) pairs: the weights
+            for w, w0, m in zip(weights, theta0[0::2], rec.masks, strict=True):
                 assert torch.equal(w, w0 * m)
-            for b, b0 in zip(rec["start"][1::2], theta0[1::2], strict=True):
+            for b, b0 in zip(rec.start[1::2], theta0[1::2], strict=True):
                 assert torch.equal(b, b0)  # biases are never pruned and are rewound too
 
 
 def test_rewinding_to_a_later_step_restores_the_saved_snapshot() -> None:
     config = LotteryConfig(**{**TINY.__dict__, "rounds": 1, "rewind_step": 2})
     recs = _records(config)
-    theta_k, theta0 = recs[0]["theta_k"], recs[0]["start"]
+    theta_k, theta0 = recs[0].theta_k, recs[0].start
     assert not torch.equal(theta_k[0], theta0[0])  # two SGD steps moved the weights
-    rewound = next(rec for rec in recs if rec["round"] == 1 and rec["variant"] == "rewind")
-    for w, wk, m in zip(rewound["start"][0::2], theta_k[0::2], rewound["masks"], strict=True):
+    rewound = next(rec for rec in recs if rec.round == 1 and rec.variant == "rewind")
+    for w, wk, m in zip(rewound.start[0::2], theta_k[0::2], rewound.masks, strict=True):
         assert torch.equal(w, wk * m)
     # an independent replay of the dense run (one nn.Linear net, torch's SGD) saves the same snapshot
     data = pruning.load_data(config, torch.device("cpu"))
@@ -135,14 +133,14 @@ def test_rewinding_to_a_later_step_restores_the_saved_snapshot() -> None:
         torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-6)
 
 
-def test_reinit_draws_fresh_weights_and_random_prune_rescales_them(records: list[dict]) -> None:
-    by = {rec["variant"]: rec for rec in records if rec["round"] == 2}
+def test_reinit_draws_fresh_weights_and_random_prune_rescales_them(records: list[pruning.TrainedNet]) -> None:
+    by = {rec.variant: rec for rec in records if rec.round == 2}
     counts = keep_counts(TINY.sizes, prune_hidden=0.2, prune_output=0.1, rounds=2)
-    for i, (m, k) in enumerate(zip(by["reinit"]["masks"], counts, strict=True)):
-        fresh, rand = by["reinit"]["start"][2 * i], by["random_prune"]["start"][2 * i]
-        assert not torch.equal(fresh, by["rewind"]["start"][2 * i])
+    for i, (m, k) in enumerate(zip(by["reinit"].masks, counts, strict=True)):
+        fresh, rand = by["reinit"].start[2 * i], by["random_prune"].start[2 * i]
+        assert not torch.equal(fresh, by["rewind"].start[2 * i])
         assert bool(torch.all(fresh[m == 0] == 0))
-        both = (m == 1) & (by["random_prune"]["masks"][i] == 1)
+        both = (m == 1) & (by["random_prune"].masks[i] == 1)
         density = k / m.numel()
         torch.testing.assert_close(rand[both], fresh[both] / math.sqrt(density))
 
@@ -179,12 +177,12 @@ def test_several_seeds_add_a_seed_column_and_each_seed_is_its_own_run() -> None:
     assert sorted(df["seed"].unique()) == [0, 1] and len(df) == 2 * 2 * 3
     # seed 0 of a two-seed batch is the run of seed 0 alone: same init, same starting weights, same accuracy
     data = pruning.load_data(config, torch.device("cpu"))
-    batch = [rec for recs in pruning.imp_rounds(config, data) for rec in recs if rec["seed"] == 0]
+    batch = [rec for recs in pruning.imp_rounds(config, data) for rec in recs if rec.seed == 0]
     alone = _records(LotteryConfig(**{**config.__dict__, "n_seeds": 1}))
-    assert [(r["round"], r["variant"]) for r in batch] == [(r["round"], r["variant"]) for r in alone]
+    assert [(r.round, r.variant) for r in batch] == [(r.round, r.variant) for r in alone]
     for a, b in zip(batch, alone, strict=True):
-        assert all(torch.equal(x, y) for x, y in zip(a["start"], b["start"], strict=True))
-        assert a["test_acc"] == pytest.approx(b["test_acc"], abs=2 / len(data.y_test))
+        assert all(torch.equal(x, y) for x, y in zip(a.start, b.start, strict=True))
+        assert a.test_acc == pytest.approx(b.test_acc, abs=2 / len(data.y_test))
 
 
 # --- the phenomenon at the default schedule ---------------------------------------------------------------------------

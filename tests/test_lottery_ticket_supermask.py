@@ -12,7 +12,7 @@ import torch
 from torch import nn
 
 from core.lottery_ticket import pruning
-from core.lottery_ticket.nets import TensorData, generator
+from core.lottery_ticket.nets import TensorData, generator, recipe
 from core.lottery_ticket.pruning import LotteryConfig
 from core.lottery_ticket.supermask import (
     PaiSummary,
@@ -204,10 +204,34 @@ def test_supermask_training_leaves_every_weight_unchanged() -> None:
     scores = [m.scores.detach().clone() for m in net if hasattr(m, "scores")]
     assert all(not w.requires_grad for w in weights) and not any(n == "weight" for n, _ in net.named_parameters())
     data = pruning.load_data(LotteryConfig(n_train=300), torch.device("cpu"))
-    train_cosine(net, data, TINY_SM, generator(0, "order"), lambda epoch: None)
+    train_cosine(net, data, recipe(TINY_SM), generator(0, "order"))
     layers = [m for m in net if hasattr(m, "scores")]
     assert all(torch.equal(m.weight, w) for m, w in zip(layers, weights, strict=True))
     assert not any(torch.equal(m.scores, s) for m, s in zip(layers, scores, strict=True))
+
+
+def test_train_cosine_is_sgd_under_torchs_cosine_annealing() -> None:
+    # oracle: torch's own CosineAnnealingLR (to 0 over all steps) around a plain minibatch loop
+    data = pruning.load_data(LotteryConfig(n_train=300), torch.device("cpu"))
+    rec = recipe(replace(TINY_SM, epochs=3))
+    ours = make_mlp((64, 12, 10), bias=False, generator=generator(0, "cos"))
+    ref = make_mlp((64, 12, 10), bias=False, generator=generator(0, "cos"))
+    acc = train_cosine(ours, data, rec, generator(0, "order"))
+    opt = torch.optim.SGD(ref.parameters(), lr=rec.lr, momentum=rec.momentum, weight_decay=rec.weight_decay)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=rec.epochs * 10)  # 300 / 30 = 10 steps an epoch
+    order = generator(0, "order")
+    for _ in range(rec.epochs):
+        perm = torch.randperm(300, generator=order)
+        for start in range(0, 300, rec.batch_size):
+            idx = perm[start : start + rec.batch_size]
+            loss = nn.functional.cross_entropy(ref(data.x_train[idx]), data.y_train[idx])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            sched.step()
+    for a, b in zip(ours.parameters(), ref.parameters(), strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-6)
+    assert acc == pytest.approx(float((ref(data.x_test).argmax(1) == data.y_test).float().mean()), abs=2 / 597)
 
 
 def test_signed_constant_weights_have_the_kaiming_magnitude() -> None:
@@ -231,6 +255,20 @@ def test_supermask_run_is_deterministic_and_reports_progress() -> None:
     b = supermask_run(replace(TINY_SM, widths=(4, 8)))
     pd.testing.assert_frame_equal(a, b)
     assert len(a) == 4 and records[-1]["progress"] == pytest.approx(1.0)
+
+
+def test_raising_in_the_callback_cancels_the_width_sweep() -> None:
+    seen: list[dict] = []
+
+    def stop(record: dict) -> None:
+        seen.append(record)
+        if "step" in record:  # the first epoch of the first net
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        supermask_run(replace(TINY_SM, widths=(4, 8)), callback=stop)
+    assert [r["progress"] for r in seen] == [0.0, pytest.approx(1 / 4)]  # 4 nets, 1 epoch each
+    assert "test_acc" not in seen[-1]
 
 
 # --- summaries -------------------------------------------------------------------------------------------------------

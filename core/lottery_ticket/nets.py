@@ -5,8 +5,10 @@ weights and their masks (the three IMP variants of a round, the masks of pruning
 are one *batched* model: each layer's weights are stacked into a ``(M, fan_out, fan_in)`` tensor and the forward
 pass is a batched matrix product, so ``M`` nets cost one pass. Since SGD with momentum and weight decay acts entry by
 entry and the loss is the sum of the nets' own mean losses, every net follows exactly the trajectory it would follow
-alone (up to float rounding). Pruned weights stay exactly zero: their gradients are masked before each step (so
-momentum never revives them) and the weights are re-masked after it.
+alone (up to float rounding). Pruned weights stay exactly zero: they start at zero and a gradient hook masks their
+gradients, so weight decay and momentum only ever see exact zeros there. Every training of the topic, these batched
+nets and the strong tickets' score training alike, runs through :func:`train_sgd` and so through the lab's one loop,
+:func:`core.training.train_loop`.
 """
 
 from __future__ import annotations
@@ -18,6 +20,9 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 from torch import nn
+
+from core._validation import check_int, check_real
+from core.training import Callback, autograd_step, minibatches, resolve_device, train_loop
 
 Masks = list[torch.Tensor]  # one {0, 1} float tensor per Linear weight, same shape as the (stacked) weight
 
@@ -51,7 +56,31 @@ class BatchTrained:
     snapshots: dict[int, list[torch.Tensor]]  # step -> stacked parameters after that many optimiser steps
     test_acc: tuple[float, ...]  # accuracy after the last epoch, in [0, 1]
     best_epoch: tuple[int, ...]  # 1-based epoch of the lowest test loss (Frankle & Carbin's speed measure)
-    finite: tuple[bool, ...]  # False where the loss became NaN or inf
+
+
+def recipe(config: object) -> Recipe:
+    """The SGD recipe of a configuration with ``epochs``, ``batch_size``, ``lr``, ``momentum`` and ``weight_decay``."""
+    return Recipe(config.epochs, config.batch_size, config.lr, config.momentum, config.weight_decay)
+
+
+def check_recipe(config: object) -> None:
+    """Validate the training fields every configuration of the topic shares; raise naming the field to fix."""
+    check_int(config.n_train, "n_train", low=100, high=1697)
+    check_int(config.epochs, "epochs", low=1, high=500)
+    check_int(config.batch_size, "batch_size", low=1, high=config.n_train)
+    check_real(config.lr, "lr", low=0.0, high=10.0, low_inclusive=False)
+    check_real(config.momentum, "momentum", low=0.0, high=1.0, high_inclusive=False)
+    check_real(config.weight_decay, "weight_decay", low=0.0, high=1.0)
+    check_int(config.seed, "seed", low=0)
+    check_int(config.n_seeds, "n_seeds", low=1, high=10)
+    resolve_device(config.device)
+
+
+def report_rows(callback: Callback, rows: Sequence[dict], progress: float) -> None:
+    """Pass every new result row to ``callback`` (if any) with the run's ``progress``."""
+    if callback is not None:
+        for row in rows:
+            callback({**row, "progress": progress})
 
 
 def generator(*parts: int | str) -> torch.Generator:
@@ -112,6 +141,76 @@ def evaluate_batch(params: Sequence[torch.Tensor], x: torch.Tensor, y: torch.Ten
     return losses.cpu().numpy(), acc.cpu().numpy()
 
 
+def train_sgd(
+    parameters: Sequence[torch.Tensor],
+    loss_fn: Callable[[torch.Tensor | None], torch.Tensor],
+    recipe: Recipe,
+    n: int,
+    orders: Sequence[torch.Generator],
+    *,
+    schedule: Callable[[int], float] | None = None,
+    evaluate: Callable[[int], dict] | None = None,
+    after_step: Callable[[int], None] | None = None,
+    callback: Callback = None,
+    progress: tuple[float, float] = (0.0, 1.0),
+) -> list[dict]:
+    """``recipe.epochs`` epochs of SGD (momentum, weight decay) on ``parameters``, through :func:`train_loop`.
+
+    The one loop of the topic: :func:`train_batch` (masked nets side by side) and the strong-ticket training of
+    :mod:`core.lottery_ticket.supermask` both run here.
+
+    Parameters
+    ----------
+    parameters : sequence of Tensor
+        What SGD updates (leaf tensors with ``requires_grad``).
+    loss_fn : callable
+        ``loss_fn(rows)`` -> loss (a scalar, or one mean loss per net of a batched model). ``rows`` holds the
+        minibatch of every data order, ``(len(orders), B)`` int64 row indices, or is ``None`` for full batch.
+    recipe : Recipe
+        Epochs, batch size and optimiser settings.
+    n : int
+        Training rows; an epoch is ``ceil(n / batch_size)`` steps, each order a fresh permutation every epoch.
+    orders : sequence of torch.Generator
+        The data orders (at least one).
+    schedule : callable, optional
+        Learning-rate factor by step, e.g. :func:`core.training.cosine_schedule`.
+    evaluate : callable, optional
+        ``evaluate(t)`` after every epoch (``t`` = steps so far); its dict joins the record.
+    after_step : callable, optional
+        ``after_step(t)`` after every update (e.g. to save a snapshot).
+    callback, progress
+        As in :func:`train_loop`: ``callback(record)`` after every epoch, with ``"progress"`` in ``progress``.
+
+    Raises
+    ------
+    Diverged
+        If the loss becomes NaN or infinite (lower ``lr``).
+    """
+    opt = torch.optim.SGD(parameters, lr=recipe.lr, momentum=recipe.momentum, weight_decay=recipe.weight_decay)
+    per_epoch = math.ceil(n / recipe.batch_size)
+    steps = recipe.epochs * per_epoch
+    update = autograd_step(loss_fn, opt, schedule=schedule)
+    device, batches = parameters[0].device, []
+
+    def step(t: int, rows: torch.Tensor | None) -> torch.Tensor:
+        if len(orders) > 1:  # one minibatch of each order per step, a fresh permutation of each every epoch
+            if (t - 1) % per_epoch == 0:
+                batches[:] = [minibatches(n, recipe.batch_size, g) for g in orders]
+            rows = torch.stack([next(b) for b in batches]).to(device)
+        elif rows is not None:  # one order: the loop drew the minibatch
+            rows = rows.unsqueeze(0)
+        loss = update(t, rows)
+        if after_step is not None:
+            after_step(t)
+        return loss
+
+    source = {"n": n, "batch": recipe.batch_size, "generator": orders[0]} if len(orders) == 1 else {}
+    return train_loop(
+        step, steps=steps, evaluate=evaluate, eval_steps=range(per_epoch, steps + 1, per_epoch), callback=callback,
+        progress=progress, knob="lr", device=device, **source,
+    )  # fmt: skip
+
+
 def train_batch(
     params: Sequence[torch.Tensor],
     masks: Masks,
@@ -121,7 +220,8 @@ def train_batch(
     owner: Sequence[int],
     *,
     save_steps: Sequence[int] = (),
-    on_epoch: Callable[[int], None] | None = None,
+    callback: Callback = None,
+    progress: tuple[float, float] = (0.0, 1.0),
 ) -> BatchTrained:
     """Train ``M`` stacked nets with SGD (momentum, weight decay) while pruned weights stay exactly zero.
 
@@ -141,46 +241,53 @@ def train_batch(
         ``owner[m]`` is the index in ``orders`` whose minibatches net ``m`` follows (nets can share an order).
     save_steps : sequence of int
         Also return the parameters after each of these numbers of optimiser steps (0 = the start).
-    on_epoch : callable, optional
-        Called with the 1-based epoch after every epoch (raising inside it cancels the run).
+    callback : callable, optional
+        ``callback(record)`` after every epoch with ``"progress"`` (raising inside it cancels the run).
+    progress : (float, float)
+        The part of a longer run's progress this training covers.
+
+    Raises
+    ------
+    Diverged
+        If the loss of any net becomes NaN or infinite (lower ``lr``).
     """
     weights = [p.detach().clone().mul_(m).requires_grad_(True) for p, m in zip(params[0::2], masks, strict=True)]
+    for w, m in zip(weights, masks, strict=True):  # pruned entries get no gradient, so weight decay and momentum
+        w.register_hook(lambda g, m=m: g * m)  # act on exact zeros: they stay zero without re-masking
     biases = [p.detach().clone().requires_grad_(True) for p in params[1::2]]
     live = [t for pair in zip(weights, biases, strict=True) for t in pair]
-    opt = torch.optim.SGD(live, lr=recipe.lr, momentum=recipe.momentum, weight_decay=recipe.weight_decay)
     owner_idx = torch.as_tensor(list(owner), dtype=torch.int64)  # (M,)
-    n = len(data.y_train)
+    n, n_nets = len(data.y_train), len(owner_idx)
+    per_epoch = math.ceil(n / recipe.batch_size)
+
+    def loss_fn(rows: torch.Tensor | None) -> torch.Tensor:
+        if rows is None:
+            return _mean_losses(forward(live, data.x_train.expand(n_nets, *data.x_train.shape)),
+                                data.y_train.expand(n_nets, n))  # fmt: skip
+        idx = rows[owner_idx]  # (M, B)
+        return _mean_losses(forward(live, data.x_train[idx]), data.y_train[idx])
+
     snapshots = {0: [p.detach().clone() for p in live]} if 0 in save_steps else {}
-    step, n_nets = 0, len(owner_idx)
+
+    def save(t: int) -> None:
+        if t in save_steps:
+            snapshots[t] = [p.detach().clone() for p in live]
+
     best_loss, best_epoch = np.full(n_nets, np.inf), np.ones(n_nets, dtype=int)
-    finite = np.ones(n_nets, dtype=bool)
-    for epoch in range(1, recipe.epochs + 1):
-        perms = torch.stack([torch.randperm(n, generator=g) for g in orders])[owner_idx]  # (M, n)
-        for start in range(0, n, recipe.batch_size):
-            idx = perms[:, start : start + recipe.batch_size]  # (M, B)
-            loss = _mean_losses(forward(live, data.x_train[idx]), data.y_train[idx]).sum()
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            with torch.no_grad():
-                for w, m in zip(weights, masks, strict=True):
-                    w.grad.mul_(m)
-                opt.step()
-                for w, m in zip(weights, masks, strict=True):
-                    w.mul_(m)
-            step += 1
-            if step in save_steps:
-                snapshots[step] = [p.detach().clone() for p in live]
-        test_loss, _ = evaluate_batch(live, data.x_test, data.y_test)
-        finite &= np.isfinite(test_loss)
+    acc = np.zeros(n_nets)
+
+    def evaluate(t: int) -> dict:
+        nonlocal best_loss, best_epoch
+        test_loss, acc[:] = evaluate_batch(live, data.x_test, data.y_test)
         better = test_loss < best_loss
-        best_loss, best_epoch = np.where(better, test_loss, best_loss), np.where(better, epoch, best_epoch)
-        if on_epoch is not None:
-            on_epoch(epoch)
-    _, acc = evaluate_batch(live, data.x_test, data.y_test)
+        best_loss, best_epoch = np.where(better, test_loss, best_loss), np.where(better, t // per_epoch, best_epoch)
+        return {"epoch": t // per_epoch, "test_loss": float(test_loss.mean())}
+
+    train_sgd(live, loss_fn, recipe, n, orders, evaluate=evaluate, after_step=save if save_steps else None,
+              callback=callback, progress=progress)  # fmt: skip
     return BatchTrained(
         params=[p.detach() for p in live],
         snapshots=snapshots,
         test_acc=tuple(float(a) for a in acc),
         best_epoch=tuple(int(e) for e in best_epoch),
-        finite=tuple(bool(f) for f in finite),
     )

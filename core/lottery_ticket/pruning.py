@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 
@@ -27,10 +27,12 @@ from core._validation import check_choice, check_int, check_real
 from core.data import digits_split
 from core.lottery_ticket.nets import (
     Masks,
-    Recipe,
     TensorData,
+    check_recipe,
     generator,
     random_masks,
+    recipe,
+    report_rows,
     stack,
     stack_masks,
     train_batch,
@@ -75,23 +77,15 @@ def check_lottery_config(config: LotteryConfig) -> LotteryConfig:
         )
     for i, s in enumerate(config.sizes):
         check_int(s, f"sizes[{i}]", low=1, high=4096)
-    check_int(config.n_train, "n_train", low=100, high=1697)
+    check_recipe(config)
     check_real(config.prune_hidden, "prune_hidden", low=0.0, high=0.9, low_inclusive=False)
     check_real(config.prune_output, "prune_output", low=0.0, high=0.9)
     check_int(config.rounds, "rounds", low=1, high=40)
-    check_int(config.epochs, "epochs", low=1, high=500)
-    check_int(config.batch_size, "batch_size", low=1, high=config.n_train)
-    check_real(config.lr, "lr", low=0.0, high=10.0, low_inclusive=False)
-    check_real(config.momentum, "momentum", low=0.0, high=1.0, high_inclusive=False)
-    check_real(config.weight_decay, "weight_decay", low=0.0, high=1.0)
     steps = config.epochs * math.ceil(config.n_train / config.batch_size)
     if not 0 <= check_int(config.rewind_step, "rewind_step", low=0) < steps:
         raise ValueError(
             f"`rewind_step` must be < {steps} (the optimiser steps of one round). Got {config.rewind_step} instead."
         )
-    check_int(config.seed, "seed", low=0)
-    check_int(config.n_seeds, "n_seeds", low=1, high=10)
-    resolve_device(config.device)
     return config
 
 
@@ -152,11 +146,6 @@ def magnitude_masks(weights: Sequence[torch.Tensor], masks: Masks, counts: Seque
     return out
 
 
-def recipe(config: LotteryConfig) -> Recipe:
-    """The SGD recipe of ``config``."""
-    return Recipe(config.epochs, config.batch_size, config.lr, config.momentum, config.weight_decay)
-
-
 def _starts(params: Sequence[torch.Tensor], masks: Masks, scale: Sequence[float] | None = None) -> list[torch.Tensor]:
     """Parameters with pruned weights zeroed and survivors optionally scaled per layer (biases unchanged)."""
     out = [p.clone() for p in params]
@@ -165,9 +154,21 @@ def _starts(params: Sequence[torch.Tensor], masks: Masks, scale: Sequence[float]
     return out
 
 
-def imp_rounds(
-    config: LotteryConfig, data: TensorData, *, on_epoch: Callable[[int, int], None] | None = None
-) -> Iterator[list[dict]]:
+@dataclass(frozen=True)
+class TrainedNet:
+    """One net trained in a round of :func:`imp_rounds`."""
+
+    round: int  # 0 = the dense net
+    variant: str  # one of VARIANTS (round 0: the dense net, listed once per variant)
+    seed: int
+    masks: Masks  # one {0, 1} mask per weight matrix
+    start: list[torch.Tensor]  # parameters before training [W_1, b_1, ...]
+    test_acc: float  # after the last epoch, in [0, 1]
+    best_epoch: int  # 1-based epoch of the lowest test loss
+    theta_k: list[torch.Tensor] | None = None  # round 0 only: the parameters at `rewind_step`
+
+
+def imp_rounds(config: LotteryConfig, data: TensorData, *, callback: Callback = None) -> Iterator[list[TrainedNet]]:
     """Iterative magnitude pruning for all seeds of ``config``: yield, per round, one record per trained net.
 
     Round 0 trains one dense net per seed from ``theta_0`` (saving ``theta_k`` at ``rewind_step``). Round ``r >= 1``
@@ -175,29 +176,29 @@ def imp_rounds(
     times ``theta_k``), ``"reinit"`` (same mask, a fresh init drawn for this round) and ``"random_prune"`` (a random
     mask with the same per-layer counts, the same fresh init scaled by ``1/sqrt(density_l)`` to keep the signal
     scale). The variants of a seed share its data order; all nets of a round train as one batched model.
-    Records carry ``round``, ``variant``, ``seed``, ``masks``, ``start`` (parameters before training),
-    ``test_acc``, ``best_epoch`` and ``finite``; round 0 also ``theta_k``. ``on_epoch(round, epoch)`` is called
-    after every epoch.
+    ``callback(record)`` follows every epoch, ``"progress"`` counting round 0 as one training and later rounds as
+    three (the variants).
     """
     seeds = [config.seed + i for i in range(config.n_seeds)]
     rec = recipe(config)
     theta0 = [draw_params(config.sizes, generator(s, "init")) for s in seeds]
     shapes = [p.shape for p in theta0[0][0::2]]
     masks: list[Masks] = [[torch.ones(s) for s in shapes] for _ in seeds]
+    total = 1 + len(VARIANTS) * config.rounds  # work in dense-net trainings of all seeds: round 0 is one
 
-    def hook(r: int) -> Callable[[int], None] | None:
-        return None if on_epoch is None else lambda epoch: on_epoch(r, epoch)
+    def span(r: int) -> tuple[float, float]:
+        done = 0 if r == 0 else 1 + len(VARIANTS) * (r - 1)
+        return done / total, (done + (1 if r == 0 else len(VARIANTS))) / total
 
     orders = [generator(s, 0, "order") for s in seeds]
     dense = train_batch(
         stack(theta0), stack_masks(masks), data, rec, orders, range(len(seeds)), save_steps=(config.rewind_step,),
-        on_epoch=hook(0),
+        callback=callback, progress=span(0),
     )  # fmt: skip
     theta_k = [unstack(dense.snapshots[config.rewind_step], i) for i in range(len(seeds))]
     trained = [unstack(dense.params, i)[0::2] for i in range(len(seeds))]
     yield [
-        {"round": 0, "variant": v, "seed": s, "masks": masks[i], "start": theta0[i], "theta_k": theta_k[i],
-         "test_acc": dense.test_acc[i], "best_epoch": dense.best_epoch[i], "finite": dense.finite[i]}
+        TrainedNet(0, v, s, masks[i], theta0[i], dense.test_acc[i], dense.best_epoch[i], theta_k=theta_k[i])
         for i, s in enumerate(seeds) for v in VARIANTS
     ]  # fmt: skip
     for r in range(1, config.rounds + 1):
@@ -216,14 +217,13 @@ def imp_rounds(
         res = train_batch(
             stack([n[3] for n in nets]), stack_masks([n[2] for n in nets]), data, rec,
             [generator(s, r, "order") for s in seeds], [i for i in range(len(seeds)) for _ in VARIANTS],
-            on_epoch=hook(r),
+            callback=callback, progress=span(r),
         )  # fmt: skip
         trained = [unstack(res.params, len(VARIANTS) * i)[0::2] for i in range(len(seeds))]
         yield [
-            {"round": r, "variant": v, "seed": s, "masks": mk, "start": start, "test_acc": res.test_acc[j],
-             "best_epoch": res.best_epoch[j], "finite": res.finite[j]}
+            TrainedNet(r, v, s, mk, start, res.test_acc[j], res.best_epoch[j])
             for j, (s, v, mk, start) in enumerate(nets)
-        ]  # fmt: skip
+        ]
 
 
 def _remaining(masks: Masks) -> float:
@@ -244,8 +244,9 @@ def lottery_ticket(config: LotteryConfig, *, callback: Callback = None) -> pd.Da
     config : LotteryConfig
         Data, network, pruning schedule, optimiser and seeds.
     callback : callable, optional
-        Called after every epoch with ``{"progress"}`` and after every trained network with ``{"progress", "seed",
-        "round", "remaining_fraction", "variant", "test_acc", "best_epoch"}``.
+        Called after every epoch with ``{"progress", "step", "loss", "epoch", "test_loss"}`` and after every round
+        with each trained network's ``{"progress", "seed", "round", "remaining_fraction", "variant", "test_acc",
+        "best_epoch"}``. Raising inside it cancels the run.
 
     Returns
     -------
@@ -254,6 +255,11 @@ def lottery_ticket(config: LotteryConfig, *, callback: Callback = None) -> pd.Da
         ``remaining_fraction`` (weights left, in (0, 1]), ``variant`` in ``VARIANTS``, ``test_acc`` (test accuracy
         after the last epoch, in [0, 1]), ``best_epoch`` (1-based epoch of the lowest test loss) and ``seed``.
 
+    Raises
+    ------
+    Diverged
+        If the loss of any net becomes NaN or infinite: lower ``lr``.
+
     References
     ----------
     Frankle & Carbin, ICLR 2019; Frankle, Dziugaite, Roy & Carbin, "Linear mode connectivity and the lottery ticket
@@ -261,30 +267,18 @@ def lottery_ticket(config: LotteryConfig, *, callback: Callback = None) -> pd.Da
     """
     check_lottery_config(config)
     data = load_data(config, resolve_device(config.device))
-    total = 1 + len(VARIANTS) * config.rounds  # work in dense-net trainings of all seeds: round 0 is one
-
-    def on_epoch(r: int, epoch: int) -> None:
-        done = 0 if r == 0 else 1 + len(VARIANTS) * (r - 1)
-        if callback is not None:
-            callback({"progress": (done + (1 if r == 0 else len(VARIANTS)) * epoch / config.epochs) / total})
-
+    total = 1 + len(VARIANTS) * config.rounds
     if callback is not None:
         callback({"progress": 0.0})
-    rows = []
-    for records in imp_rounds(config, data, on_epoch=on_epoch):
-        r = records[0]["round"]
+    rows: list[dict] = []
+    for nets in imp_rounds(config, data, callback=callback):
         new = [
-            {"round": r, "remaining_fraction": _remaining(rec["masks"]), "variant": rec["variant"],
-             "test_acc": rec["test_acc"], "best_epoch": rec["best_epoch"], "seed": rec["seed"]}
-            for rec in records
+            {"round": n.round, "remaining_fraction": _remaining(n.masks), "variant": n.variant,
+             "test_acc": n.test_acc, "best_epoch": n.best_epoch, "seed": n.seed}
+            for n in nets
         ]  # fmt: skip
         rows += new
-        if not all(rec["finite"] for rec in records):
-            warnings.warn(f"Training diverged (NaN loss) in round {r}; lower `lr`.", stacklevel=2)
-        if callback is not None:
-            done = 1 + len(VARIANTS) * r
-            for row in new:
-                callback({**row, "progress": done / total})
+        report_rows(callback, new, (1 + len(VARIANTS) * nets[0].round) / total)
     df = pd.DataFrame(rows)
     dense = df.loc[df["round"] == 0, "test_acc"].mean()
     if dense < 0.9:

@@ -18,7 +18,16 @@ import pandas as pd
 import torch
 
 from core._validation import check_int
-from core.lottery_ticket.nets import evaluate_batch, generator, stack, stack_masks, train_batch, unstack
+from core.lottery_ticket.nets import (
+    evaluate_batch,
+    generator,
+    recipe,
+    report_rows,
+    stack,
+    stack_masks,
+    train_batch,
+    unstack,
+)
 from core.lottery_ticket.pruning import (
     LotteryConfig,
     check_lottery_config,
@@ -26,7 +35,6 @@ from core.lottery_ticket.pruning import (
     keep_counts,
     load_data,
     magnitude_masks,
-    recipe,
     remaining_fraction,
 )
 from core.training import Callback, resolve_device
@@ -103,7 +111,8 @@ def instability(config: InstabilityConfig, *, callback: Callback = None) -> pd.D
     config : InstabilityConfig
         The lottery-ticket recipe, ``rewind_steps``, ``rounds`` (the sparsity) and ``n_alphas``.
     callback : callable, optional
-        Called every epoch with ``{"progress"}`` and, when a seed finishes, with its rows.
+        Called every epoch with ``{"progress", "step", "loss", "epoch", "test_loss"}`` and, when a seed finishes,
+        with its rows. Raising inside it cancels the run.
 
     Returns
     -------
@@ -126,19 +135,13 @@ def instability(config: InstabilityConfig, *, callback: Callback = None) -> pd.D
     if callback is not None:
         callback({"progress": 0.0})
     rows: list[dict] = []
+    share = 1 / (1 + 4 * len(ks))  # of a seed's work: the dense run is 1 net, the copies 4 per step
     for i, seed in enumerate(seeds):
-
-        def on_epoch(epoch: int, part: int, i: int = i) -> None:
-            if callback is not None:  # the dense run is 1 net, the copies 4 per step: weight them 1 : 4 len(ks)
-                done = (epoch if part == 0 else config.epochs + 4 * len(ks) * epoch) / (
-                    config.epochs * (1 + 4 * len(ks))
-                )
-                callback({"progress": (i + done) / len(seeds)})
-
+        lo, mid, hi = i / len(seeds), (i + share) / len(seeds), (i + 1) / len(seeds)
         theta0 = draw_params(config.sizes, generator(seed, "init"))
         ones = [torch.ones_like(w) for w in theta0[0::2]]
         dense = train_batch(stack([theta0]), stack_masks([ones]), data, recipe(config), [generator(seed, 0, "order")],
-                            [0], save_steps=ks, on_epoch=lambda e: on_epoch(e, 0))  # fmt: skip
+                            [0], save_steps=ks, callback=callback, progress=(lo, mid))  # fmt: skip
         mask = magnitude_masks(unstack(dense.params, 0)[0::2], ones, counts)
         nets, masks, owner = [], [], []
         for k in ks:
@@ -151,7 +154,7 @@ def instability(config: InstabilityConfig, *, callback: Callback = None) -> pd.D
                     owner.append(c)
         copies = train_batch(stack(nets), stack_masks(masks), data, recipe(config),
                              [generator(seed, "copy", 0), generator(seed, "copy", 1)], owner,
-                             on_epoch=lambda e: on_epoch(e, 1))  # fmt: skip
+                             callback=callback, progress=(mid, hi))  # fmt: skip
         new = []
         for j, k in enumerate(ks):
             for v, variant in enumerate(STABILITY_VARIANTS):
@@ -164,9 +167,7 @@ def instability(config: InstabilityConfig, *, callback: Callback = None) -> pd.D
                     for t, e in zip(alphas, errors, strict=True)
                 ]  # fmt: skip
         rows += new
-        if callback is not None:
-            for row in new:
-                callback({**row, "progress": (i + 1) / len(seeds)})
+        report_rows(callback, new, hi)
     return pd.DataFrame(rows)
 
 

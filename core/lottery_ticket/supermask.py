@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,15 +21,20 @@ from torch import nn
 from core._validation import check_choice, check_int, check_real
 from core.lottery_ticket.nets import (
     Masks,
+    Recipe,
     TensorData,
+    check_recipe,
     generator,
     random_masks,
+    recipe,
+    report_rows,
     stack,
     stack_masks,
     train_batch,
+    train_sgd,
 )
-from core.lottery_ticket.pruning import LotteryConfig, check_lottery_config, load_data, recipe
-from core.training import Callback, evaluate, make_mlp, minibatches, resolve_device
+from core.lottery_ticket.pruning import LotteryConfig, check_lottery_config, load_data
+from core.training import Callback, cosine_schedule, evaluate, make_mlp, resolve_device
 
 PAI_METHODS = ("snip", "grasp", "synflow", "magnitude", "random")
 SYNFLOW_ITERATIONS = 100  # Tanaka et al.'s setting: 100 rounds of scoring, exponential schedule
@@ -224,7 +229,8 @@ def prune_at_init(config: PruneAtInitConfig, *, callback: Callback = None) -> pd
         Data, network, training recipe, seeds, ``methods`` (from ``PAI_METHODS``) and ``sparsities`` (fractions
         of the weights removed, each in (0, 1)).
     callback : callable, optional
-        Called every epoch with ``{"progress"}`` and at the end with every row.
+        Called every epoch with ``{"progress", "step", "loss", "epoch", "test_loss"}`` and, when a seed finishes,
+        with its rows. Raising inside it cancels the run.
 
     Returns
     -------
@@ -246,14 +252,10 @@ def prune_at_init(config: PruneAtInitConfig, *, callback: Callback = None) -> pd
     rows: list[dict] = []
     for k, seed in enumerate(seeds):  # one batched model per seed, so the seed band grows as seeds finish
         nets = _pai_nets(config, data, seed)
-
-        def on_epoch(epoch: int, k: int = k) -> None:
-            if callback is not None:
-                callback({"progress": (k + epoch / config.epochs) / len(seeds)})
-
+        span = (k / len(seeds), (k + 1) / len(seeds))
         res = train_batch(
             stack([n[3] for n in nets]), stack_masks([n[2] for n in nets]), data, recipe(config),
-            [generator(seed, "pai_order")], [0] * len(nets), on_epoch=on_epoch,
+            [generator(seed, "pai_order")], [0] * len(nets), callback=callback, progress=span,
         )  # fmt: skip
         new = [
             {"method": m, "sparsity": s, "keep_fraction": 1.0 - s, "min_layer_keep": float(min(x.mean() for x in mk)),
@@ -261,9 +263,7 @@ def prune_at_init(config: PruneAtInitConfig, *, callback: Callback = None) -> pd
             for j, (m, s, mk, _) in enumerate(nets)
         ]  # fmt: skip
         rows += new
-        if callback is not None:
-            for row in new:
-                callback({**row, "progress": (k + 1) / len(seeds)})
+        report_rows(callback, new, span[1])
     return pd.DataFrame(rows)
 
 
@@ -323,20 +323,29 @@ def supermask_net(width: int, depth: int, keep_fraction: float, gen: torch.Gener
 
 
 def train_cosine(
-    model: nn.Module, data: TensorData, config: SupermaskConfig, gen: torch.Generator, on_epoch: Callable[[int], None]
+    model: nn.Module,
+    data: TensorData,
+    recipe: Recipe,
+    order: torch.Generator,
+    *,
+    callback: Callback = None,
+    progress: tuple[float, float] = (0.0, 1.0),
 ) -> float:
-    """SGD with momentum and a cosine learning rate over the trainable parameters; return the test accuracy."""
-    opt = torch.optim.SGD(model.parameters(), lr=config.lr, momentum=config.momentum, weight_decay=config.weight_decay)
-    steps = config.epochs * math.ceil(len(data.y_train) / config.batch_size)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda t: 0.5 * (1 + math.cos(math.pi * t / steps)))
-    for epoch in range(1, config.epochs + 1):
-        for idx in minibatches(len(data.y_train), config.batch_size, gen):
-            loss = nn.functional.cross_entropy(model(data.x_train[idx]), data.y_train[idx])
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            sched.step()
-        on_epoch(epoch)
+    """SGD with momentum and a cosine learning rate over ``model``'s trainable parameters; return the test accuracy.
+
+    The loop is :func:`core.lottery_ticket.nets.train_sgd`, the one the masked nets train with; ``callback(record)``
+    follows every epoch with ``"progress"`` in ``progress``.
+    """
+    n = len(data.y_train)
+    steps = recipe.epochs * math.ceil(n / recipe.batch_size)
+
+    def loss_fn(rows: torch.Tensor | None) -> torch.Tensor:
+        if rows is None:
+            return nn.functional.cross_entropy(model(data.x_train), data.y_train)
+        return nn.functional.cross_entropy(model(data.x_train[rows[0]]), data.y_train[rows[0]])
+
+    train_sgd(list(model.parameters()), loss_fn, recipe, n, [order], schedule=cosine_schedule(steps),
+              callback=callback, progress=progress)  # fmt: skip
     return evaluate(model, data.x_test, data.y_test)[1]
 
 
@@ -352,21 +361,13 @@ def check_supermask_config(config: SupermaskRunConfig) -> SupermaskRunConfig:
     """Validate a :class:`SupermaskRunConfig`; raise ``ValueError``/``TypeError`` naming the field to fix."""
     if not isinstance(config, SupermaskRunConfig):
         raise TypeError(f"`config` must be a SupermaskRunConfig. Got {type(config).__name__} instead.")
-    check_int(config.n_train, "n_train", low=100, high=1697)
+    check_recipe(config)
     check_int(config.depth, "depth", low=1, high=6)
-    check_int(config.epochs, "epochs", low=1, high=500)
-    check_int(config.batch_size, "batch_size", low=1, high=config.n_train)
-    check_real(config.lr, "lr", low=0.0, high=10.0, low_inclusive=False)
-    check_real(config.momentum, "momentum", low=0.0, high=1.0, high_inclusive=False)
-    check_real(config.weight_decay, "weight_decay", low=0.0, high=1.0)
-    check_int(config.seed, "seed", low=0)
-    check_int(config.n_seeds, "n_seeds", low=1, high=10)
     if not config.widths:
         raise ValueError("`widths` must list at least one hidden width. Got () instead.")
     for w in config.widths:
         check_int(w, "widths", low=1, high=1024)
     check_real(config.keep_fraction, "keep_fraction", low=0.0, high=1.0, low_inclusive=False)
-    resolve_device(config.device)
     return config
 
 
@@ -383,7 +384,8 @@ def supermask_run(config: SupermaskRunConfig, *, callback: Callback = None) -> p
         Data, depth, optimiser, seeds, ``widths`` (hidden widths ``w`` of the 64-w-w-10 nets, each in [1, 1024])
         and ``keep_fraction`` (fraction ``k`` of edges the supermask keeps in every layer, in (0, 1]).
     callback : callable, optional
-        Called every epoch with ``{"progress"}`` and after every trained net with the new row.
+        Called every epoch with ``{"progress", "step", "loss"}`` and after every trained net with the new row.
+        Raising inside it cancels the run.
 
     Returns
     -------
@@ -414,17 +416,11 @@ def supermask_run(config: SupermaskRunConfig, *, callback: Callback = None) -> p
                 else:
                     sizes = [64, *([width] * config.depth), 10]
                     model = make_mlp(sizes, bias=False, generator=generator(seed, width, "trained"))
-
-                def on_epoch(epoch: int, done: int = done) -> None:
-                    if callback is not None:
-                        callback({"progress": (done + epoch / config.epochs) / total})
-
-                order = generator(seed, width, "order")
-                acc = train_cosine(model.to(data.x_train.device), data, config, order, on_epoch)
+                acc = train_cosine(model.to(data.x_train.device), data, recipe(config), generator(seed, width, "order"),
+                                   callback=callback, progress=(done / total, (done + 1) / total))  # fmt: skip
                 row = {"width": width, "variant": variant, "test_acc": acc, "seed": seed}
                 rows.append(row)
-                if callback is not None:
-                    callback({**row, "progress": len(rows) / total})
+                report_rows(callback, [row], len(rows) / total)
     return pd.DataFrame(rows)
 
 
