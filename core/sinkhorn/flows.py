@@ -241,7 +241,7 @@ class LossFlowConfig:
     seed: int = 0  # seed of both clouds
     max_iter: int = 5_000  # Sinkhorn iterations per solve; warm-started from the last step, most need tens
     tol: float = 1e-4  # column-marginal tolerance per solve: 1e-4 of the mass moves each point's target by < 1%
-    arrived: float = 0.2  # a point within this distance of some target point has arrived (about 2x the moons' width)
+    arrived: float = 0.2  # a point this close to some target point has arrived: about the moons' thickness (sd 0.05)
 
 
 @dataclass(frozen=True)
