@@ -6,24 +6,33 @@ iteration budget. Prints a markdown table: median wall time of several runs, the
 <P, M> and its gap to the exact OT cost (ot.emd2), the column-marginal error of the returned plan, and whether that
 error met the tolerance. POT runs with ``warn=False`` (its convergence shows in the last two columns); slow runs
 (> 5 s) are not repeated. Ours and plain POT are timed interleaved, so a burst of load hits both; the ratio to plain
-POT is the number to watch where plain POT converges (the issue: ours must never be slower there).
+POT is the number to watch where plain POT converges (the issue: ours must never be slower there). Every round
+alternates which of the two goes first, and the table also gives the median of the per-round ratios (ours / plain
+POT, paired: the two runs of a round see the same load). BLAS runs on one thread, as in the app (``app.py``); the
+header line gives the load average and the calibration unit (``bench/calibration.py``) measured at the start.
 
 Run: ``python bench/bench_sinkhorn.py`` (a few minutes on a shared 2-core machine).
 """
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from pathlib import Path
 
-import numpy as np
-import ot
+from threadpoolctl import threadpool_limits
+
+threadpool_limits(1)  # one BLAS thread, as app.py sets for the server
+
+import numpy as np  # noqa: E402
+import ot  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from core.data import point_cloud
-from core.sinkhorn.solver import sinkhorn
+from bench.calibration import unit_seconds  # noqa: E402
+from core.data import point_cloud  # noqa: E402
+from core.sinkhorn.solver import sinkhorn  # noqa: E402
 
 TOL = 1e-6
 REPEATS = 5
@@ -58,34 +67,43 @@ def run(method: str, a: np.ndarray, b: np.ndarray, M: np.ndarray, eps: float, ma
     return ot.sinkhorn(a, b, M, eps, method=method, numItermax=max_iter, stopThr=TOL, warn=False)
 
 
-def timed(methods: tuple[str, ...], a, b, M, eps: float, max_iter: int) -> dict[str, tuple[float, np.ndarray]]:
-    """Median time and plan per method; the methods take turns in each round."""
+def timed(methods: tuple[str, ...], a, b, M, eps: float, max_iter: int) -> tuple[dict, float]:
+    """Median time and plan per method (the methods take turns in each round, ours and plain POT swapping places
+    every other round), and the median over rounds of ours / plain POT."""
     times: dict[str, list[float]] = {m: [] for m in methods}
     plans: dict[str, np.ndarray] = {}
-    for _ in range(REPEATS):
-        for method in methods:
+    for r in range(REPEATS):
+        order = methods if r % 2 == 0 else (methods[1], methods[0], *methods[2:])
+        for method in order:
             if times[method] and times[method][-1] > SLOW_S:
                 continue
             t0 = time.perf_counter()
             plans[method] = run(method, a, b, M, eps, max_iter)
             times[method].append(time.perf_counter() - t0)
-    return {m: (float(np.median(times[m])), plans[m]) for m in methods}
+    paired = float(np.median(np.array(times["ours"]) / np.array(times["sinkhorn"])))
+    return {m: (float(np.median(times[m])), plans[m]) for m in methods}, paired
 
 
 def main() -> None:
-    print("| n | eps | method | median time (s) | time / plain POT | cost <P, M> | gap to OT | col. error | met tol |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(f"{time.strftime('%Y-%m-%d %H:%M')}, load average {load}, 1 unit = {unit_seconds():.2f} s\n")
+    print(
+        "| n | eps | method | median time (s) | time / plain POT | paired ratio | cost <P, M> | gap to OT | col. error "
+        "| met tol |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for n, eps, max_iter, methods in SETTINGS:
         a, b, M = problem(n)
         exact = float(ot.emd2(a, b, M, numItermax=10_000_000))
-        results = timed(("ours", *methods), a, b, M, eps, max_iter)
+        results, paired = timed(("ours", *methods), a, b, M, eps, max_iter)
         plain_t = results["sinkhorn"][0]
         for method, (seconds, P) in results.items():
             finite = bool(np.isfinite(P).all())
             cost = float(np.sum(P * M)) if finite else float("nan")
             err = float(np.linalg.norm(P.sum(0) - b)) if finite else float("nan")
             print(
-                f"| {n} | {eps:g} | {method} | {seconds:.4f} | {seconds / plain_t:.2f} | {cost:.6f} | "
+                f"| {n} | {eps:g} | {method} | {seconds:.4f} | {seconds / plain_t:.2f} | "
+                f"{f'{paired:.2f}' if method == 'ours' else ''} | {cost:.6f} | "
                 f"{cost - exact:+.2e} | {err:.1e} | {'yes' if err <= TOL else 'NO'} |",
                 flush=True,
             )

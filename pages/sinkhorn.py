@@ -6,6 +6,7 @@ import streamlit as st
 
 from core.data import POINT_CLOUD_SHAPES
 from core.sinkhorn import experiments as sx
+from core.sinkhorn import flows as fl
 from core.sinkhorn import scale as sc
 from core.sinkhorn.solver import epsilon_sweep
 from ui import controls
@@ -48,9 +49,9 @@ with st.sidebar:
     st.subheader("Gradient flow")
     source = controls.select("Source cloud", POINT_CLOUD_SHAPES, "gaussian", key="sk_source")
     target = controls.select("Target cloud", POINT_CLOUD_SHAPES, "moons", key="sk_target")
-    eps_f = controls.select_slider("Blur ε of the loss", (0.03, 0.1, 0.3, 1.0), 0.3, key="sk_eps_f", format_func=fmt)
+    eps_f = controls.select_slider("Blur ε of the losses", (0.03, 0.1, 0.3, 1.0), 0.3, key="sk_eps_f", format_func=fmt)
+    kernel = controls.select("MMD kernel", fl.KERNELS, "gaussian", key="sk_kernel", help="Gaussian: width √ε.")
     steps = controls.select_slider("Steps", (10, 20, 40, 60, 100, 150), 60, key="sk_steps")
-    debias = controls.toggle("Debias (Sinkhorn divergence)", True, key="sk_debias")
     seed = controls.seed(key="sk_seed")
 
 if own is not None:
@@ -133,16 +134,16 @@ with tabs[4]:
 with tabs[5]:
     if tabs[5].open is not False:
         st.markdown(
-            "A cloud flows to the target along the gradient of the Sinkhorn loss: plans from POT on torch "
-            "tensors, gradients from autograd. Drag the step slider under the chart."
+            "One cloud, one target, three losses (Feydy et al.'s comparison): entropic OT_ε, the Sinkhorn divergence "
+            "S_ε = OT_ε(α, β) − ½OT_ε(α, α) − ½OT_ε(β, β), and MMD. Each step moves every point down its loss's "
+            "gradient (plans from POT on torch tensors, gradients by autograd); the exact W2 is the common yardstick."
         )
-        config = sx.FlowConfig(source=source, target=target, eps=eps_f, steps=steps, debias=debias, seed=seed)
-        flow = live_run(
-            sx.gradient_flow, config, label=f"Flowing for {steps} steps", key="sk_flow", live_chart=charts.loss_chart
-        )
+        config = fl.LossFlowConfig(source=source, target=target, eps=eps_f, kernel=kernel, steps=steps, seed=seed)
+        label = f"Flowing 3 clouds for {steps} steps"
+        flow = live_run(fl.loss_flows, config, label=label, key="sk_flow", live_chart=charts.flow_live_chart)
         if flow is not None:
-            show_chart(charts.flow_chart(flow.positions, flow.target), flow.positions, name="flow positions")
-            show_chart(charts.loss_chart(flow.history), flow.history, name="flow loss")
-            notice(views.flow_notice(flow, steps, eps_f, debias))
+            show_chart(charts.flow_snapshots(flow.positions, flow.target), flow.positions, name="flow positions")
+            show_chart(charts.flow_curves(flow.history), flow.history, name="flow losses")
+            notice(views.flow_notice(flow))
 
 references(views.REFERENCES)

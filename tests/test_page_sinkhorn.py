@@ -51,12 +51,14 @@ def test_tabs_open_by_deep_link():
     assert widget(at, "sk_nmax").value == 400 and widget(at, "sk_eps_n").value == 0.1
     assert _charts(at) == 1 and "At n = 400 the exact LP took" in _notices(at)
     assert "medians of 3 runs each" in _notices(at) and "Fitted over n ≥ 400" in _notices(at)
-    at = open_page("sinkhorn", {"sk_tab": "Differentiable", "sk_steps": "10", "sk_debias": "false"})
+    at = open_page("sinkhorn", {"sk_tab": "Differentiable", "sk_steps": "10", "sk_kernel": "energy"}, timeout=120)
     assert_clean(at)
-    assert widget(at, "sk_steps").value == 10 and widget(at, "sk_debias").value is False
-    assert widget(at, "sk_eps_f").value == 0.3  # a default blur where debiasing visibly matters
-    assert _charts(at) == 2 and "In 10 steps on the entropic OT loss" in _notices(at)
-    assert "spread (RMS radius) ends at" in _notices(at)
+    assert widget(at, "sk_steps").value == 10 and widget(at, "sk_kernel").value == "energy"
+    assert widget(at, "sk_eps_f").value == 0.3  # the default blur, where entropic OT visibly shrinks the cloud
+    assert _charts(at) == 2  # snapshots, curves
+    text = _notices(at)
+    assert "take 10 steps at ε = 0.3" in text and "MMD (energy kernel) ends at W2 =" in text
+    assert "The Sinkhorn divergence ends at W2 =" in text and "Entropic OT ends at W2 =" in text
 
 
 def test_upload_bad_file_errors_and_good_file_is_used():

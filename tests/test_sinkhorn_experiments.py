@@ -1,8 +1,6 @@
-"""Tests for core/sinkhorn_experiments.py: the normalisation view, the timing sweep over n, the gradient flow."""
+"""Tests for core/sinkhorn/experiments.py: the normalisation view, the timing sweep over n, the frontier."""
 
 from __future__ import annotations
-
-from dataclasses import replace
 
 import numpy as np
 import ot
@@ -11,21 +9,17 @@ import pytest
 
 from core.data import point_cloud
 from core.sinkhorn.experiments import (
-    FlowConfig,
     FrontierConfig,
     TimingConfig,
     crossover,
     example_histograms,
     frontier,
-    gradient_flow,
     growth_exponents,
     histograms,
     normalisation_view,
     timing_vs_n,
 )
-from core.sinkhorn.solver import sinkhorn, sinkhorn_steps
-
-TINY = FlowConfig(n=30, steps=6, lr=0.1, eps=0.05)
+from core.sinkhorn.solver import sinkhorn_steps
 
 
 def test_view_lays_out_both_plans_and_steps_converge():
@@ -100,69 +94,6 @@ def test_growth_exponents_recover_a_power_law():
     assert crossover(df) is None
 
 
-def test_flow_moves_the_cloud_onto_the_target():
-    records = []
-    res = gradient_flow(TINY, callback=records.append)
-    hist = res.history
-    assert len(hist) == TINY.steps + 1 and len(records) == TINY.steps
-    assert records[-1]["progress"] == pytest.approx(1.0)
-    assert (np.diff(hist["ot_cost"]) < 0).all()  # every step brings the cloud closer (exact W2^2)
-    assert hist["ot_cost"].iloc[-1] < 0.2 * hist["ot_cost"].iloc[0]
-    assert res.positions.shape == ((TINY.steps + 1) * TINY.n, 4)
-    first = res.positions[res.positions.step == 0][["x", "y"]].to_numpy()
-    np.testing.assert_allclose(first, point_cloud("gaussian", 30, seed=0, center=(-1.0, 0.0)))
-    assert hist["converged"].all()
-
-
-def test_flow_step_is_the_barycentric_move():
-    """Without debiasing, one step moves x_i by 2 lr (T(x_i) - x_i), T the barycentric projection of the plan."""
-    cfg = FlowConfig(n=25, steps=1, lr=0.1, eps=0.5, debias=False, tol=1e-10, max_iter=10_000)
-    res = gradient_flow(cfg)
-    x0 = res.positions[res.positions.step == 0][["x", "y"]].to_numpy()
-    x1 = res.positions[res.positions.step == 1][["x", "y"]].to_numpy()
-    y = res.target[["x", "y"]].to_numpy()
-    w = np.full(25, 1 / 25)
-    P = sinkhorn(w, w, ot.dist(x0, y), eps=0.5, tol=1e-10).plan
-    np.testing.assert_allclose(x1, x0 + 2 * 0.1 * (P @ y / w[:, None] - x0), atol=1e-7)
-
-
-def test_flow_is_seeded_and_debiasing_lands_closer():
-    a, b = gradient_flow(TINY), gradient_flow(TINY)
-    pd.testing.assert_frame_equal(a.positions, b.positions)
-    biased = gradient_flow(FlowConfig(n=30, steps=30, lr=0.1, eps=0.1, debias=False))
-    debiased = gradient_flow(FlowConfig(n=30, steps=30, lr=0.1, eps=0.1, debias=True))
-    assert debiased.history["ot_cost"].iloc[-1] < biased.history["ot_cost"].iloc[-1]
-    assert debiased.history["loss"].iloc[-1] < 1e-2 * debiased.history["loss"].iloc[0]
-
-
-def test_default_blur_makes_debiasing_visible():
-    """At the default eps the debiased flow must land clearly closer (exact W2^2 by ot.emd2) than the biased one."""
-    cfg = FlowConfig(n=60, steps=60)
-    on = gradient_flow(cfg).history["ot_cost"].iloc[-1]
-    off = gradient_flow(replace(cfg, debias=False)).history["ot_cost"].iloc[-1]
-    assert off > 2 * on  # measured: 3.0x at n = 60, 4.5x at the page default n = 150
-
-
-def test_flow_warns_when_sinkhorn_stops_early():
-    with pytest.warns(UserWarning, match=r"increase `max_iter` or `eps`"):
-        res = gradient_flow(FlowConfig(n=20, steps=2, eps=0.01, max_iter=3))
-    assert not res.history["converged"].any()
-
-
-@pytest.mark.parametrize(
-    ("config", "match"),
-    [
-        (FlowConfig(source="blob"), r"`source` must be one of"),
-        (FlowConfig(eps=0.0), r"`eps` must be > 0"),
-        (FlowConfig(steps=0), r"`steps` must be >= 1"),
-        (FlowConfig(n=1), r"`n` must be >= 2"),
-    ],
-)
-def test_flow_bad_config_is_named(config, match):
-    with pytest.raises(ValueError, match=match):
-        gradient_flow(config)
-
-
 def test_timing_bad_input_is_named():
     with pytest.raises(ValueError, match=r"`sizes` must be >= 2"):
         timing_vs_n(TimingConfig(sizes=(1, 10)))
@@ -172,16 +103,6 @@ def test_timing_bad_input_is_named():
         timing_vs_n(TimingConfig(sizes=()))
     with pytest.raises(ValueError, match=r"`repeats` must be >= 1"):
         timing_vs_n(TimingConfig(sizes=(10,), repeats=0))
-
-
-def test_spread_ratio_is_one_on_the_target_and_shows_the_shrinking():
-    cfg = FlowConfig(n=40, steps=40, eps=0.3)
-    biased, debiased = gradient_flow(replace(cfg, debias=False)), gradient_flow(cfg)
-    y = debiased.target[["x", "y"]].to_numpy()
-    radius = np.sqrt(((y - y.mean(0)) ** 2).sum(1).mean())  # independent RMS radius of the target
-    last = debiased.positions[debiased.positions.step == cfg.steps][["x", "y"]].to_numpy()
-    assert debiased.spread_ratio == pytest.approx(np.sqrt(((last - last.mean(0)) ** 2).sum(1).mean()) / radius)
-    assert biased.spread_ratio < 0.9 < debiased.spread_ratio  # the blurred loss shrinks the cloud
 
 
 def test_frontier_gaps_against_pot_and_the_entropic_bound():

@@ -1,12 +1,10 @@
-"""Sinkhorn experiments: normalisation step by step, its cost against the exact LP as n grows, a gradient flow.
+"""Sinkhorn experiments: normalisation step by step, and its cost against the exact LP as n grows.
 
 ``normalisation_view`` lays the Sinkhorn iterate after k steps beside the exact plan on two 1-D histograms.
 ``timing_vs_n`` times POT's network simplex (``ot.emd``) against :func:`core.sinkhorn.solver.sinkhorn` on growing point
-clouds. ``gradient_flow`` moves a point cloud to a target along the gradient of the Sinkhorn divergence (or of the
-plain entropic cost): plans from POT's ``ot.sinkhorn`` on torch tensors (with the stable-method choice of
-:func:`core.sinkhorn.solver.sinkhorn`), gradients from torch autograd through the cost matrix (envelope theorem).
-Primary reference: J. Feydy, T. Sejourne, F.-X. Vialard, S. Amari, A. Trouve, G. Peyre, "Interpolating between
-Optimal Transport and MMD using Sinkhorn Divergences", AISTATS 2019.
+clouds; ``frontier`` puts several eps and the LP on one accuracy-versus-time picture. (The gradient flows are in
+``core.sinkhorn.flows``.) Primary reference: M. Cuturi, "Sinkhorn Distances: Lightspeed Computation of Optimal
+Transport", NeurIPS 2013.
 """
 
 from __future__ import annotations
@@ -20,13 +18,12 @@ import numpy as np
 import ot
 import pandas as pd
 
-from core._validation import check_array, check_choice, check_int, check_positive, check_weights
-from core.data import POINT_CLOUD_SHAPES, point_cloud
+from core._validation import check_array, check_int, check_positive, check_weights
+from core.data import point_cloud
 from core.sinkhorn.solver import (
     DEFAULT_MAX_ITER,
     DEFAULT_TOL,
     SinkhornResult,
-    _pot_plan,
     _solve,
     exact_plan,
     sinkhorn_steps,
@@ -345,143 +342,3 @@ def crossover(timings: pd.DataFrame) -> int | None:
     faster = (wide["sinkhorn"] < wide["exact"]).to_numpy()[::-1]  # from the largest n down
     run = int(np.argmin(faster)) if not faster.all() else len(faster)  # how many of the largest n Sinkhorn wins
     return int(wide.index[len(faster) - run]) if run else None
-
-
-@dataclass(frozen=True)
-class FlowConfig:
-    """Settings of the Sinkhorn gradient flow (defaults run in about two seconds on one core)."""
-
-    n: int = 150  # points per cloud: 150 x 150 plans keep one step at tens of milliseconds
-    source: str = "gaussian"  # a round blob, so the change of shape is easy to see
-    target: str = "moons"  # a non-convex target that a blurry loss visibly smooths over
-    eps: float = 0.3  # blur radius sqrt(eps) ~ 0.55: without debiasing the cloud visibly shrinks (W2^2 ~4x worse)
-    lr: float = 0.05  # each step moves a point 2 lr = 10% of the way to its Sinkhorn target
-    steps: int = 60  # at 10% per step, 0.9^60 ~ 0.2% of the initial gap remains
-    debias: bool = True  # Sinkhorn divergence (minus the self terms): the cloud lands on the target, not inside it
-    offset: float = 2.0  # source starts this far left of the target, along x
-    seed: int = 0  # seed of both clouds
-    max_iter: int = 2000  # Sinkhorn iterations per step; at eps = 0.03 the hardest steps need ~700
-    tol: float = 1e-4  # marginal tolerance per step: 1e-4 of the mass moves each point's target by < 1%
-
-
-@dataclass(frozen=True)
-class FlowResult:
-    """Positions of the flowing cloud at every step, the target, and the loss history."""
-
-    positions: pd.DataFrame  # columns step, point, x, y (steps 0..steps)
-    target: pd.DataFrame  # columns point, x, y
-    history: pd.DataFrame  # columns step, loss, ot_cost, iterations, converged
-    config: FlowConfig
-
-    @property
-    def spread_ratio(self) -> float:
-        """RMS distance of the final cloud's points to its centroid, divided by the target's (1: same spread).
-
-        Entropic OT without debiasing pulls every point to a blurred (barycentric) target, so the cloud shrinks:
-        the ratio falls below 1 as eps grows; the Sinkhorn divergence keeps it near 1.
-        """
-        last = self.positions[self.positions["step"] == self.positions["step"].max()]
-        return _rms_radius(last[["x", "y"]].to_numpy()) / _rms_radius(self.target[["x", "y"]].to_numpy())
-
-
-def _rms_radius(pts: np.ndarray) -> float:
-    return float(np.sqrt(((pts - pts.mean(0)) ** 2).sum(1).mean()))
-
-
-def gradient_flow(
-    config: FlowConfig = FlowConfig(),  # frozen, so a shared default is safe
-    *,
-    callback: Callable[[dict], None] | None = None,
-    device: str = "cpu",
-) -> FlowResult:
-    r"""Move a point cloud toward a target by gradient descent on an entropic OT loss (POT's torch backend).
-
-    .. math:: L(x) = OT_\varepsilon(x, y) - \tfrac12 OT_\varepsilon(x, x) - \tfrac12 OT_\varepsilon(y, y),
-              \qquad x_i \leftarrow x_i - \frac{lr}{a_i} \nabla_{x_i} L
-
-    with ``OT_eps = <P, M> + eps KL(P | a b^T)`` and squared Euclidean cost ``M``; without ``debias`` only the
-    first term. The plans come from ``ot.sinkhorn`` on torch tensors; by the envelope theorem the gradient of
-    ``OT_eps`` is that of ``<P, M(x)>`` with ``P`` held fixed, which torch autograd computes. Dividing by
-    ``a_i = 1/n`` makes every point move ``2 lr`` of the way toward its barycentric target ``sum_j P_ij y_j / a_i``
-    (minus its self-term counterpart).
-
-    Parameters
-    ----------
-    config : FlowConfig
-        Clouds, blur, step size and number of steps.
-    callback : callable, optional
-        Called after every step with ``progress``, ``step``, ``loss``, ``ot_cost`` and ``iterations``.
-    device : str
-        Torch device ("cpu" or "cuda").
-
-    Returns
-    -------
-    FlowResult
-        ``positions`` (long: step, point, x, y for steps 0..steps), ``target`` (point, x, y) and ``history``
-        (per step: ``loss`` L, ``ot_cost`` the exact W2^2 to the target by ``ot.emd2``, both in squared units of
-        x; Sinkhorn ``iterations`` and ``converged`` of the cross plan). Steps whose Sinkhorn did not reach
-        ``tol`` trigger one warning naming the knob to turn.
-
-    References
-    ----------
-    Feydy et al. (2019), Interpolating between optimal transport and MMD using Sinkhorn divergences.
-    """
-    import torch  # imported here, so that pages load without torch until a flow runs
-
-    c = config
-    check_int(c.n, "n", low=2, high=2000)
-    check_choice(c.source, "source", POINT_CLOUD_SHAPES)
-    check_choice(c.target, "target", POINT_CLOUD_SHAPES)
-    eps, lr = check_positive(c.eps, "eps"), check_positive(c.lr, "lr")
-    steps = check_int(c.steps, "steps", low=1, high=2000)
-    max_iter = check_int(c.max_iter, "max_iter", low=1)
-    tol = check_positive(c.tol, "tol")
-    kw = {"dtype": torch.float64, "device": device}
-    x = torch.tensor(point_cloud(c.source, c.n, seed=c.seed, center=(-c.offset / 2, 0.0)), **kw)  # (n, 2)
-    y = torch.tensor(point_cloud(c.target, c.n, seed=c.seed + 1, center=(c.offset / 2, 0.0)), **kw)  # (n, 2)
-    w = torch.full((c.n,), 1.0 / c.n, **kw)  # (n,) uniform weights
-    w_np = w.cpu().numpy()
-
-    def entropic(M: torch.Tensor) -> tuple[torch.Tensor, float, int, bool]:
-        P, n_iter, _, _, _ = _pot_plan(w, w, M.detach(), eps, max_iter, tol)  # (n, n), outside the graph
-        kl = torch.sum(P * torch.log(torch.clamp(P / (w[:, None] * w[None, :]), min=1e-300)))
-        done = float(torch.linalg.vector_norm(P.sum(0) - w)) <= tol
-        return P, float(torch.sum(P * M.detach()) + eps * kl), n_iter, done
-
-    self_y = entropic(ot.dist(y, y))[1] if c.debias else 0.0
-    positions, history = [x.cpu().numpy().copy()], []
-    for step in range(steps + 1):
-        x.requires_grad_(True)
-        M = ot.dist(x, y)  # (n, n) squared distances, differentiable in x
-        P, loss, n_iter, done = entropic(M)
-        objective = torch.sum(P * M)
-        if c.debias:
-            M_xx = ot.dist(x, x)  # (n, n)
-            P_xx, self_x, _, done_xx = entropic(M_xx)
-            objective = objective - 0.5 * torch.sum(P_xx * M_xx)
-            loss -= 0.5 * (self_x + self_y)
-            done = done and done_xx
-        ot_cost = float(ot.emd2(w_np, w_np, M.detach().cpu().numpy(), numItermax=10_000_000))
-        history.append({"step": step, "loss": loss, "ot_cost": ot_cost, "iterations": n_iter, "converged": done})
-        if step == steps:
-            break
-        (grad,) = torch.autograd.grad(objective, x)  # (n, 2)
-        with torch.no_grad():
-            x = x - lr * grad / w[:, None]  # (n, 2)
-        positions.append(x.cpu().numpy().copy())
-        if callback is not None:
-            callback({"progress": (step + 1) / steps} | history[-1])
-    hist = pd.DataFrame(history)
-    if not hist["converged"].all():
-        warnings.warn(
-            f"Sinkhorn did not reach the tolerance {tol:g} within {max_iter} iterations at "
-            f"{int((~hist['converged']).sum())} of {len(hist)} steps (the gradient there is approximate): "
-            "increase `max_iter` or `eps`.",
-            stacklevel=2,
-        )
-    pts = np.stack(positions)  # (steps + 1, n, 2)
-    s, p = np.meshgrid(np.arange(steps + 1), np.arange(c.n), indexing="ij")  # (steps + 1, n) each
-    pos = pd.DataFrame({"step": s.ravel(), "point": p.ravel(), "x": pts[..., 0].ravel(), "y": pts[..., 1].ravel()})
-    y_np = y.cpu().numpy()
-    target = pd.DataFrame({"point": np.arange(c.n), "x": y_np[:, 0], "y": y_np[:, 1]})
-    return FlowResult(positions=pos, target=target, history=hist, config=c)

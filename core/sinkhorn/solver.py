@@ -92,12 +92,20 @@ def _scaled(a, b, M0, eps: float, max_iter: int, tol: float) -> tuple:
         stage_eps *= SCALING_DECAY
 
 
-def _col_error(cols, b) -> float:
-    return float(((cols - b) ** 2).sum() ** 0.5)  # ||P^T 1 - b||_2 from the column sums, numpy or torch
+def _col_error(cols: np.ndarray, b: np.ndarray) -> float:
+    return float(np.linalg.norm(cols - b))  # ||P^T 1 - b||_2 from the column sums
+
+
+def _col_sums(P: np.ndarray) -> np.ndarray:
+    return np.ones(P.shape[0]) @ P  # (m,) P^T 1 as one BLAS mat-vec, faster than P.sum(0) on large plans
+
+
+def _row_sums(P: np.ndarray) -> np.ndarray:
+    return P @ np.ones(P.shape[1])  # (n,) P 1 as one BLAS mat-vec
 
 
 def _pot_plan(a, b, M, eps: float, max_iter: int, tol: float, *, scaling: bool = True, bounds=None) -> tuple:
-    """Solve with POT (numpy or torch arrays) by the first stable route; return plan, n_iter, errors, method, cols.
+    """Solve with POT by the first stable route; return plan, n_iter, errors, method, cols.
 
     Routes: plain Sinkhorn (``ot.sinkhorn``, called on ``M`` itself, no copy) when ``max(M) / eps <= 500`` and
     ``M >= 0``, so the kernel ``exp(-M / eps)`` is representable; else, or when plain Sinkhorn returns NaN/inf or
@@ -114,7 +122,7 @@ def _pot_plan(a, b, M, eps: float, max_iter: int, tol: float, *, scaling: bool =
     out, spent = None, 0  # spent: iterations of routes given up on, counted in n_iter
     if plain:
         P, log = ot.sinkhorn(a, b, M0, eps, numItermax=max_iter, stopThr=tol, log=True, warn=False)
-        spent, cols = log["niter"] + 1, P.sum(0)  # (m,)
+        spent, cols = log["niter"] + 1, _col_sums(P)  # (m,)
         if np.isfinite(float(cols.sum())):  # NaN or inf anywhere in P reaches the sum
             out = (P, spent, log["err"], "sinkhorn", cols)
             if not scaling or _col_error(cols, b) <= tol:
@@ -122,7 +130,7 @@ def _pot_plan(a, b, M, eps: float, max_iter: int, tol: float, *, scaling: bool =
     route = _scaled if scaling else lambda *args: _stabilized(*args)[:3]
     P, n_iter, errors = route(a, b, M0, eps, max_iter, tol)
     P = _rows_exact(P, a)
-    cols = P.sum(0)  # (m,)
+    cols = _col_sums(P)  # (m,)
     if np.isfinite(float(cols.sum())) and (out is None or _col_error(cols, b) < _col_error(out[4], b)):
         out = (P, n_iter + spent, errors, "epsilon_scaling" if scaling else "sinkhorn_stabilized", cols)
     if out is None:
@@ -130,13 +138,13 @@ def _pot_plan(a, b, M, eps: float, max_iter: int, tol: float, *, scaling: bool =
             a, b, M0, eps, method="sinkhorn_log", numItermax=max_iter, stopThr=tol, log=True, warn=False
         )
         P = _rows_exact(P, a)
-        out = (P, log["niter"] + 1 + spent, log["err"], "sinkhorn_log", P.sum(0))
+        out = (P, log["niter"] + 1 + spent, log["err"], "sinkhorn_log", _col_sums(P))
     return _finish(out)
 
 
 def _rows_exact(P, a):
     """One more row rescaling: a no-op except after a late absorption (stabilized) or in the log domain."""
-    rows = P.sum(1)  # (n,)
+    rows = _row_sums(P)  # (n,)
     return P * (a / rows)[:, None] if float(rows.min()) > 0 else P
 
 
@@ -163,7 +171,7 @@ def _solve(
         P = np.zeros_like(M)  # (n, m)
         sub, n_iter, errors, method, _ = _pot_plan(a[ia], b[ib], M[np.ix_(ia, ib)], eps, max_iter, tol, scaling=scaling)
         P[np.ix_(ia, ib)] = sub
-        cols = P.sum(0)  # (m,)
+        cols = _col_sums(P)  # (m,)
     col_err = _col_error(cols, b)
     return SinkhornResult(
         plan=P,
@@ -172,7 +180,7 @@ def _solve(
         converged=col_err <= tol,
         errors=errors,
         error_every=10 if method in ("sinkhorn", "sinkhorn_log") else 20,
-        marginal_error=float(np.abs(P.sum(1) - a).sum() + np.abs(cols - b).sum()),
+        marginal_error=float(np.abs(_row_sums(P) - a).sum() + np.abs(cols - b).sum()),
         eps=eps,
         method=method,
     )

@@ -1,7 +1,8 @@
 """Chart builders for the Sinkhorn page: DataFrame in, ``alt.Chart`` out (no streamlit).
 
 The iterate after k normalisations beside the exact plan, the marginals, the eps trade-off (gap, iterations,
-time on log axes, with the entropic bound), time against n, and the gradient flow with its loss curve.
+time on log axes, with the entropic bound), time against n, and the three gradient flows (entropic OT, Sinkhorn
+divergence, MMD) with their loss and W2 curves.
 """
 
 from __future__ import annotations
@@ -143,46 +144,74 @@ def timing_chart(timings: pd.DataFrame) -> alt.LayerChart:
     return alt.layer(lines, spread)
 
 
-def loss_chart(history: pd.DataFrame) -> alt.Chart:
-    """The flow's loss and the exact OT cost W2^2 to the target against the step (log y)."""
-    names = ["Sinkhorn loss", "exact OT cost W2²"]
-    long = pd.concat(
-        [
-            history.assign(series=names[0], value=history["loss"]),
-            history.assign(series=names[1], value=history["ot_cost"]),
-        ]
+LOSS_NAMES = ["entropic OT", "Sinkhorn divergence", "MMD"]  # core.sinkhorn.flows.LOSSES, in its order
+LOSS_COLORS = [SERIES_COLORS["sinkhorn"], SERIES_COLORS["exact"], SERIES_COLORS["KL"]]
+
+
+def _loss_color(**legend) -> alt.Color:
+    return alt.Color("loss:N", title=None, scale=_scale(LOSS_NAMES, LOSS_COLORS), legend=alt.Legend(**legend))
+
+
+def flow_curves(history: pd.DataFrame) -> alt.HConcatChart:
+    """Each loss relative to its start, and the exact W2 to the target, against the step (log y), one line per loss.
+
+    Works on a finished ``loss_flows(...).history`` and on the live records of a run.
+    """
+    base = alt.Chart(history).encode(
+        x=alt.X("step:Q", title="gradient step"),
+        color=_loss_color(orient="top"),
+        tooltip=["loss", "step", alt.Tooltip("value:Q", format=".4g"), alt.Tooltip("w2:Q", format=".4g")],
     )
-    long = long[long["value"] > 0]
-    chart = line(long, "step", "value", "series", x_title="gradient step", y_title="squared units of x", log_y=True)
-    colors = [SERIES_COLORS["sinkhorn"], SERIES_COLORS["exact"]]
-    return chart.encode(
-        color=alt.Color("series:N", title=None, scale=_scale(names, colors), legend=alt.Legend(orient="top")),
-        tooltip=["step", "series", alt.Tooltip("value:Q", format=".4g")],
+    relative = base.transform_filter("datum.relative > 0").mark_line(clip=True)
+    relative = relative.encode(y=alt.Y("relative:Q", title="loss / loss at step 0", scale=alt.Scale(type="log")))
+    w2 = base.mark_line(clip=True).encode(
+        y=alt.Y("w2:Q", title="exact W2 to the target (units of x)", scale=alt.Scale(type="log"))
+    )
+    return alt.hconcat(relative.properties(height=HEIGHT - 80), w2.properties(height=HEIGHT - 80))
+
+
+def flow_live_chart(records: pd.DataFrame) -> alt.Chart:
+    """The flows so far: exact W2 to the target against the step, one line per loss."""
+    return (
+        alt.Chart(records)
+        .mark_line()
+        .encode(
+            x=alt.X("step:Q", title="gradient step"),
+            y=alt.Y("w2:Q", title="exact W2 to the target", scale=alt.Scale(type="log")),
+            color=_loss_color(orient="top"),
+        )
+        .properties(height=HEIGHT - 120)
     )
 
 
-def flow_chart(positions: pd.DataFrame, target: pd.DataFrame, *, every: int = 3) -> alt.LayerChart:
-    """The cloud at a chosen step (a slider under the chart), its trails so far, and the target in grey."""
+def flow_snapshots(positions: pd.DataFrame, target: pd.DataFrame, *, shown: int = 4, size: int = 150) -> alt.FacetChart:
+    """A grid of snapshots: one row per loss, one column per shown step, the target in grey behind each cloud."""
     last = int(positions["step"].max())
-    step = alt.param(name="step", value=last, bind=alt.binding_range(min=0, max=last, step=1, name="step "))
+    steps = sorted({round(last * k / (shown - 1)) for k in range(shown)})
+    snaps = positions[positions["step"].isin(steps)]
+    goal = pd.concat([target.assign(loss=name, step=s) for name in LOSS_NAMES for s in steps])
+    layered = pd.concat([goal.assign(role="target"), snaps.assign(role="cloud")], ignore_index=True)
     axes = {
-        "x": alt.X("x:Q", title="x", scale=alt.Scale(zero=False)),
-        "y": alt.Y("y:Q", title="y", scale=alt.Scale(zero=False)),
+        "x": alt.X("x:Q", title=None, scale=alt.Scale(zero=False), axis=alt.Axis(labels=False, ticks=False)),
+        "y": alt.Y("y:Q", title=None, scale=alt.Scale(zero=False), axis=alt.Axis(labels=False, ticks=False)),
     }
-    goal = alt.Chart(target).mark_circle(size=28, color=GREY, opacity=0.7).encode(**axes)
-    trails = (
-        alt.Chart(positions[positions["point"] % every == 0])
-        .transform_filter(alt.datum.step <= step)
-        .mark_line(strokeWidth=0.8, opacity=0.35, color=SERIES_COLORS["sinkhorn"])
-        .encode(**axes, detail="point:N", order="step:Q")
+    color = alt.Color(
+        "role_loss:N",
+        title=None,
+        scale=_scale(["target", *LOSS_NAMES], [GREY, *LOSS_COLORS]),
+        legend=alt.Legend(orient="top"),
     )
-    cloud = (
-        alt.Chart(positions)
-        .transform_filter(alt.datum.step == step)
-        .mark_circle(size=34, color=SERIES_COLORS["sinkhorn"], opacity=0.9)
-        .encode(**axes, tooltip=["point", "step", alt.Tooltip("x:Q", format=".3f"), alt.Tooltip("y:Q", format=".3f")])
+    return (
+        alt.Chart(layered)
+        .transform_calculate(role_loss="datum.role == 'target' ? 'target' : datum.loss")
+        .mark_circle(size=14, opacity=0.75)
+        .encode(**axes, color=color, order=alt.Order("role:N", sort="descending"))
+        .properties(width=size, height=size)
+        .facet(
+            row=alt.Row("loss:N", title=None, sort=LOSS_NAMES),
+            column=alt.Column("step:O", title="gradient step", sort=steps),
+        )
     )
-    return alt.layer(goal, trails, cloud).add_params(step).properties(height=HEIGHT + 80)
 
 
 def frontier_chart(df: pd.DataFrame) -> alt.LayerChart:

@@ -73,15 +73,26 @@ def timing_notice(timings: pd.DataFrame, slope: dict, cross: int | None, eps: fl
     )
 
 
-def flow_notice(flow, steps: int, eps: float, debias: bool) -> str:
-    """How far the flow got, and whether the cloud kept the target's spread."""
-    first, last = flow.history.iloc[0], flow.history.iloc[-1]
-    kind = "Sinkhorn divergence" if debias else "entropic OT loss (no debiasing)"
-    other = "without debiasing it shrinks" if debias else "with debiasing it keeps the target's spread"
+def flow_notice(flow) -> str:
+    """Where each loss left the cloud: final W2 to the target, spread and stragglers, quoted from this run."""
+    c, hist = flow.config, flow.history
+    start = float(hist.loc[hist["step"] == 0, "w2"].iloc[0])
+    end = flow.final().set_index("loss")
+    s, ot_, k = end.loc["Sinkhorn divergence"], end.loc["entropic OT"], end.loc["MMD"]
+    kernel = f"Gaussian kernel of width σ = √ε = {np.sqrt(c.eps):.2f}" if c.kernel == "gaussian" else "energy kernel"
+    shape = (
+        f"its cloud shrunk to {ot_.spread:.0%} of the target's spread: it fits a blurred copy of the target, as "
+        "OT_ε(α, α) > 0"
+        if ot_.spread < 0.95
+        else f"its cloud at {ot_.spread:.0%} of the target's spread (a smaller ε blurs less)"
+    )
     return (
-        f"In {steps} steps on the {kind} at ε = {eps:g}, the exact OT cost W2² to the target fell from "
-        f"{first.ot_cost:.3f} to {last.ot_cost:.4f}, and the loss from {first.loss:.3f} to {last.loss:.4f}. The "
-        f"cloud's spread (RMS radius) ends at {flow.spread_ratio:.0%} of the target's; toggle debiasing: {other}."
+        f"All three start at W2 = {start:.2f} from the target and take {c.steps} steps at ε = {c.eps:g}. The Sinkhorn "
+        f"divergence ends at W2 = {s.w2:.3f}, spread {s.spread:.0%} of the target's, {s.stragglers:.0f} of {c.n} "
+        f"points farther than {c.arrived:g} from every target point. Entropic OT ends at W2 = {ot_.w2:.3f} "
+        f"({ot_.w2 / s.w2:.1f}x), {shape}. MMD ({kernel}) ends at W2 = {k.w2:.3f} with {k.stragglers:.0f} points "
+        f"still away, though its own loss fell to {k.relative:.0%} of its start: far from the target the kernel's "
+        "pull fades, so a small MMD does not mean the cloud has arrived."
     )
 
 
