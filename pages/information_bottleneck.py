@@ -28,7 +28,9 @@ with st.sidebar:
     lr = controls.select_slider("Adam learning rate", [3e-4, 1e-3, 3e-3], 1e-3, key="ib_lr", format_func="{:g}".format)
     seed = controls.seed(key="ib_seed")
     n_seeds = controls.slider("Seeds (mean, band = min to max)", 1, 5, 1, key="ib_seeds")
-    batch = controls.radio("Batch", copy.BATCHES, "full", key="ib_batch", format_func=copy.BATCHES.get)
+    batch = controls.select_slider(
+        "Batch: full, or rows per minibatch (3-6x slower)", list(copy.BATCHES), "full", key="ib_batch"
+    )
     linear = controls.toggle("Add a linear network (Saxe et al.'s control)", False, key="ib_linear")
     st.subheader("Estimator (no retraining)")
     est = controls.radio("Mutual information by", ib.ESTIMATORS, "adaptive", key="ib_est", format_func=cb.SHORT.get)
@@ -75,19 +77,22 @@ with tab_plane:
 if tab_drift.open:
     with tab_drift:
         st.markdown(copy.DRIFT)
-        twin = config if config.batch else dataclasses.replace(config, batch=256)  # the minibatch run
-        label = f"Training the minibatch twin (256 rows), {epochs} epochs"
+        twin = config if config.batch else dataclasses.replace(config, batch=512, epochs=min(epochs, 1000))
+        label = f"Training the minibatch twin: {copy.BATCHES[str(twin.batch)]}, {twin.epochs} epochs"
         sgd = result if twin == config else live_run(ib.information_plane, twin, label=label, key="ib_twin")
         if sgd is not None:
             dd = page.compute(ib.drift_diffusion, sgd.gradients)
-            caption = "Seed mean; minibatches of 256 rows, each epoch's batches give one mean and one std per layer."
+            caption = (
+                f"Seed mean; {copy.BATCHES[str(twin.batch)]}: each epoch's batches give a mean and a std per layer."
+            )
             page.show_chart(cb.gradient_chart(sgd.gradients, panel_width=width), sgd.gradients, name="gradient_snr",
                             caption=caption)  # fmt: skip
             sgd_summary = page.compute(ib.compression_summary, sgd.plane)
-            full_summary = None if result is None else page.compute(ib.compression_summary, result.plane)
-            page.notice(copy.drift_notice(dd, sgd_summary, full_summary, est=est, n_bins=n_bins, layer=layer))
+            full = result if twin != config else None  # the page's own full-batch run is the control
+            full_summary = None if full is None else page.compute(ib.compression_summary, full.plane)
+            page.notice(copy.drift_notice(dd, sgd_summary, full_summary, est=est, n_bins=n_bins, layer=layer, run=twin))
             sgd_band = page.compute(ib.seed_band, sgd.plane)
-            caption = "The same nets and seeds trained on minibatches of 256: compare with the first tab (full batch)."
+            caption = f"The same nets and seeds, {copy.BATCHES[str(twin.batch)]}: compare with the first tab."
             page.show_chart(plane(sgd_band), cb.select_estimate(sgd_band, est, n_bins), name="info_plane_minibatch",
                             caption=caption)  # fmt: skip
 

@@ -49,7 +49,7 @@ def test_the_drift_and_diffusion_tab_trains_the_minibatch_twin():
     assert_clean(at)
     assert widget(at, "ib_batch").value == "full"
     notices = " ".join(i.value for i in at.info)
-    assert "minibatches of 256" in notices and "SNR" in notices
+    assert "minibatches of 512" in notices and "SNR" in notices
     assert "minibatch vs full batch" in notices  # the full-batch run of the first tab is the control
     for name in ("download_gradient_snr", "download_info_plane_minibatch"):  # the CSVs behind the new charts
         assert widget(at, name) is not None
@@ -58,11 +58,11 @@ def test_the_drift_and_diffusion_tab_trains_the_minibatch_twin():
 def test_several_seeds_on_minibatches_give_a_band_and_reuse_the_run():
     at = open_page(
         "information_bottleneck",
-        {**TINY, "ib_seeds": "2", "ib_batch": "256", "ib_est": "adaptive", "ib_tab": "Drift and diffusion"},
+        {**TINY, "ib_seeds": "2", "ib_batch": "512", "ib_est": "adaptive", "ib_tab": "Drift and diffusion"},
         timeout=240,
     )
     assert_clean(at)
-    assert widget(at, "ib_seeds").value == 2 and widget(at, "ib_batch").value == "256"
+    assert widget(at, "ib_seeds").value == 2 and widget(at, "ib_batch").value == "512"
     notices = " ".join(i.value for i in at.info)
     assert "mean of 2 seeds" in notices and "SNR" in notices
     assert "minibatch vs full batch" not in notices  # the page's own run is the minibatch run

@@ -13,7 +13,7 @@ PRESETS = {
     "Long run: 8000 full-batch epochs (~2.5x slower)": {"ib_epochs": 8000, "ib_lr": 1e-3, "ib_bins": 30},
     "The fixed-bin artefact on ReLU": {"ib_est": "fixed", "ib_bins": 30, "ib_layer": 4},
 }
-BATCHES = {"full": "full batch", "256": "minibatches of 256"}  # URL value -> label
+BATCHES = {"full": "full batch", "512": "minibatches of 512", "256": "minibatches of 256"}  # URL value -> label
 SETTING = (
     "12 binary inputs → 10-7-5-4-3 tanh or ReLU units → 2 outputs; full-batch Adam on 80 % of the 4096 patterns. "
     "Not Saxe et al.'s exact setting (Adam at 4e-4, minibatches of 256, 10,000 epochs): full batch trains in "
@@ -26,8 +26,9 @@ DRIFT = (
     "over an epoch's minibatches dominates their spread (high signal-to-noise), then a *diffusion*, where the "
     "minibatch noise dominates; they tied the compression to the diffusion. Saxe et al. trained the same nets with "
     "full-batch gradient descent, which has no minibatch noise at all, and saw tanh compress anyway. Here the run of "
-    "the first tab is repeated on minibatches of 256 rows (same nets, seeds and epochs), and the gradient statistics "
-    "come from that run."
+    "the first tab is repeated on minibatches of 512 rows (same nets and seeds; at most 1000 epochs, which with 7 "
+    "updates per epoch still train well past fitting), and the gradient statistics come from that run. Choose "
+    "minibatches in the sidebar to make the page's own run the minibatch run."
 )
 
 
@@ -54,7 +55,7 @@ def dead_units(rep, seed: int) -> str:
     )
 
 
-def drift_notice(dd, sgd_summary, full_summary, *, est: str, n_bins: int, layer: int) -> str:
+def drift_notice(dd, sgd_summary, full_summary, *, est: str, n_bins: int, layer: int, run) -> str:
     """The drift-to-diffusion epoch and SNRs of one layer, and its compression with and without minibatches."""
     parts = []
     for r in dd[dd["layer"] == layer].to_dict("records"):
@@ -62,7 +63,7 @@ def drift_notice(dd, sgd_summary, full_summary, *, est: str, n_bins: int, layer:
             "diffusion_epoch"] else "the mean stays above the noise")  # fmt: skip
         parts.append(f"{r['activation']}: SNR {r['snr_first']:.2g} at the first epoch, {r['snr_last']:.2g} at the "
                      f"end; {when}")  # fmt: skip
-    text = f"Layer {layer}, minibatches of 256: " + "; ".join(parts) + "."
+    text = f"Layer {layer}, {BATCHES[str(run.batch)]}, {run.epochs} epochs: " + "; ".join(parts) + "."
 
     def after_fit(summary):
         s = summary[(summary["layer"] == layer) & (summary["estimator"] == est)]
