@@ -24,7 +24,7 @@ page.header(
 with st.sidebar:
     controls.preset("Preset", copy.PRESETS, key="ib_preset")
     st.subheader("Training run")
-    epochs = controls.select_slider("Epochs (full batch)", [30, 100, 300, 1000, 3000, 8000], 3000, key="ib_epochs")
+    epochs = controls.select_slider("Epochs", [30, 100, 300, 1000, 3000, 8000], 3000, key="ib_epochs")
     lr = controls.select_slider("Adam learning rate", [3e-4, 1e-3, 3e-3], 1e-3, key="ib_lr", format_func="{:g}".format)
     seed = controls.seed(key="ib_seed")
     n_seeds = controls.slider("Seeds (mean, band = min to max)", 1, 5, 1, key="ib_seeds")
@@ -143,6 +143,7 @@ if result is not None:
             f"Layer {layer} ({setting}{copy.seeds_note(n_seeds)}): "
             + "; ".join(copy.story(a, r) for a, r in rep.by_activation.items())
             + (f". {sat:.0%} of tanh layer-{layer} activations end saturated (|h| > 0.99)." if sat == sat else ".")
+            + copy.spread_note(cb.select_estimate(band, est, n_bins), layer=layer)
         )
         st.caption(copy.dead_units(rep, seed))
     with tab_debate:

@@ -64,7 +64,7 @@ def test_several_seeds_on_minibatches_give_a_band_and_reuse_the_run():
     assert_clean(at)
     assert widget(at, "ib_seeds").value == 2 and widget(at, "ib_batch").value == "512"
     notices = " ".join(i.value for i in at.info)
-    assert "mean of 2 seeds" in notices and "SNR" in notices
+    assert "mean of 2 seeds" in notices and "SNR" in notices and "Across seeds, layer 4 ends at" in notices
     assert "minibatch vs full batch" not in notices  # the page's own run is the minibatch run
     captions = " ".join(c.value for c in at.caption)
     assert "min to max over the seeds" in captions

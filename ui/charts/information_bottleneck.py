@@ -74,9 +74,9 @@ def information_plane_chart(
     tip = ["activation", "layer", "epoch", alt.Tooltip("i_tx:Q", format=".2f"), alt.Tooltip("i_ty:Q", format=".3f")]
     dots = base.mark_circle(size=55, opacity=0.9).encode(color=color, tooltip=tip)
     spread = "datum.i_tx_hi > datum.i_tx_lo || datum.i_ty_hi > datum.i_ty_lo"
-    bars = alt.Chart().transform_filter(spread).mark_rule(strokeWidth=1, opacity=0.45)
-    h_bar = bars.encode(x=alt.X("i_tx_lo:Q"), x2="i_tx_hi:Q", y="i_ty:Q", color=color)
-    v_bar = bars.encode(x="i_tx:Q", y=alt.Y("i_ty_lo:Q"), y2="i_ty_hi:Q", color=color)
+    bars = alt.Chart().transform_filter(spread).mark_rule(strokeWidth=1, opacity=0.35, color="#777777")
+    h_bar = bars.encode(x=alt.X("i_tx_lo:Q"), x2="i_tx_hi:Q", y="i_ty:Q")
+    v_bar = bars.encode(x="i_tx:Q", y=alt.Y("i_ty_lo:Q"), y2="i_ty_hi:Q")
     newest = [alt.SortField("epoch", order="descending")]
     last = base.transform_window(rank="rank(epoch)", sort=newest, groupby=["layer"]).transform_filter("datum.rank == 1")
     layers = [paths, h_bar, v_bar, dots]

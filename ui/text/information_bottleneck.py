@@ -44,6 +44,15 @@ def seeds_note(n_seeds: int) -> str:
     return "" if n_seeds == 1 else f", mean of {n_seeds} seeds"
 
 
+def spread_note(band, *, layer: int) -> str:
+    """The min..max over seeds of one layer's final I(X;T) per activation (``band``: one estimator setting)."""
+    last = band[(band["layer"] == layer) & (band["epoch"] == band["epoch"].max())]
+    if last.empty or (last["n_seeds"] < 2).all():
+        return ""
+    parts = [f"{r['activation']} {r['i_tx_lo']:.1f}-{r['i_tx_hi']:.1f}" for r in last.to_dict("records")]
+    return f" Across seeds, layer {layer} ends at I(X;T) = " + ", ".join(parts) + " bits."
+
+
 def dead_units(rep, seed: int) -> str:
     """The ReLU net's dead units at the first and last logged epoch."""
     last = seed + rep.n_seeds - 1
