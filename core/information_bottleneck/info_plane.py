@@ -6,7 +6,10 @@ Saxe et al. (ICLR 2018) showed the compression comes from tanh saturation and fr
 estimated: a deterministic network has I(X;T) = H(X) on a continuous T, so every estimate is really a statement about
 a binning or a noise level. This module trains both activations on a generated 12-bit task and estimates the plane
 three ways from the same activations: bins over each layer's range, fixed bins on [-1, 1], and the KDE upper bound
-(Kolchinsky & Tracey 2017) with Gaussian noise of a stated variance. Information is in bits.
+(Kolchinsky & Tracey 2017) with Gaussian noise of a stated variance. Several seeds train as one batched model and
+are averaged with a min-max band (as IDNNs averages its runs); full batch or minibatches (Saxe et al.'s control); and
+the same run records each layer's gradient mean and spread over an epoch's minibatches (Shwartz-Ziv & Tishby's drift
+and diffusion phases). Information is in bits.
 """
 
 from __future__ import annotations
