@@ -1,4 +1,7 @@
-"""The information bottleneck: the information plane of a training network, the estimator debate, the IB curve."""
+"""The information bottleneck: the information plane of a training network, the estimator debate, drift and
+diffusion, the IB curve."""
+
+import dataclasses
 
 import numpy as np
 import streamlit as st
@@ -21,9 +24,13 @@ page.header(
 with st.sidebar:
     controls.preset("Preset", copy.PRESETS, key="ib_preset")
     st.subheader("Training run")
-    epochs = controls.select_slider("Epochs (full batch)", [30, 100, 300, 1000, 3000, 8000], 3000, key="ib_epochs")
+    epochs = controls.select_slider("Epochs", [30, 100, 300, 1000, 3000, 8000], 3000, key="ib_epochs")
     lr = controls.select_slider("Adam learning rate", [3e-4, 1e-3, 3e-3], 1e-3, key="ib_lr", format_func="{:g}".format)
     seed = controls.seed(key="ib_seed")
+    n_seeds = controls.slider("Seeds (mean, band = min to max)", 1, 5, 1, key="ib_seeds")
+    batch = controls.select_slider(
+        "Batch: full, or rows per minibatch (3-6x slower)", list(copy.BATCHES), "full", key="ib_batch"
+    )
     linear = controls.toggle("Add a linear network (Saxe et al.'s control)", False, key="ib_linear")
     st.subheader("Estimator (no retraining)")
     est = controls.radio("Mutual information by", ib.ESTIMATORS, "adaptive", key="ib_est", format_func=cb.SHORT.get)
@@ -40,27 +47,54 @@ with st.sidebar:
         parser=ib.read_joint_table,
     )
 
-tab_plane, tab_debate, tab_curve = st.tabs(["Information plane", "The estimator debate", "IB curve over β"])
+tabs = st.tabs(["Information plane", "The estimator debate", "Drift and diffusion", "IB curve over β"], key="ib_tab",
+               bind="query-params")  # fmt: skip
+tab_plane, tab_debate, tab_drift, tab_curve = tabs
 with tab_plane:
     st.caption(copy.SETTING)
 
     labels_y = page.compute(ib.twelve_bit_task, seed=0)[1]
     h_y = ib.entropy(np.bincount(labels_y) / labels_y.size)
 
-    def plane(df, labels=True):
+    def plane(band, labels=True):
         return cb.information_plane_chart(
-            df, estimator=est, n_bins=n_bins, max_epoch=epochs, labels=labels, h_y=h_y, panel_width=width
+            band, estimator=est, n_bins=n_bins, max_epoch=epochs, labels=labels, h_y=h_y, panel_width=width
         )
+
+    def live(records):
+        rows = cb.live_rows(records)
+        return plane(ib.seed_band(rows) if len(rows) else rows, False)
 
     estimators = ("adaptive", "fixed", "kde") if est == "kde" else ("adaptive", "fixed")  # KDE: ~40% more time
     acts = ("tanh", "relu", "linear") if linear else ("tanh", "relu")
     width = 360 if len(acts) == 2 else 240
     config = ib.InfoPlaneConfig(epochs=epochs, lr=lr, seed=seed, estimators=estimators, activations=acts,
-                                kde_noise_var=kde_var if est == "kde" else 0.1)  # fmt: skip
-    label = f"Training {', '.join(acts)} nets, {epochs} epochs"
-    result = live_run(
-        ib.information_plane, config, label=label, key="ib_run", live_chart=lambda r: plane(cb.live_rows(r), False)
-    )
+                                kde_noise_var=kde_var if est == "kde" else 0.1, n_seeds=n_seeds,
+                                batch=None if batch == "full" else int(batch))  # fmt: skip
+    label = f"Training {', '.join(acts)} nets x {n_seeds} seed(s), {epochs} epochs, {copy.BATCHES[batch]}"
+    result = live_run(ib.information_plane, config, label=label, key="ib_run", live_chart=live)
+
+if tab_drift.open:
+    with tab_drift:
+        st.markdown(copy.DRIFT)
+        twin = config if config.batch else dataclasses.replace(config, batch=512, epochs=min(epochs, 1000))
+        label = f"Training the minibatch twin: {copy.BATCHES[str(twin.batch)]}, {twin.epochs} epochs"
+        sgd = result if twin == config else live_run(ib.information_plane, twin, label=label, key="ib_twin")
+        if sgd is not None:
+            dd = page.compute(ib.drift_diffusion, sgd.gradients)
+            caption = (
+                f"Seed mean; {copy.BATCHES[str(twin.batch)]}: each epoch's batches give a mean and a std per layer."
+            )
+            page.show_chart(cb.gradient_chart(sgd.gradients, panel_width=width), sgd.gradients, name="gradient_snr",
+                            caption=caption)  # fmt: skip
+            sgd_summary = page.compute(ib.compression_summary, sgd.plane)
+            full = result if twin != config else None  # the page's own full-batch run is the control
+            full_summary = None if full is None else page.compute(ib.compression_summary, full.plane)
+            page.notice(copy.drift_notice(dd, sgd_summary, full_summary, est=est, n_bins=n_bins, layer=layer, run=twin))
+            sgd_band = page.compute(ib.seed_band, sgd.plane)
+            caption = f"The same nets and seeds, {copy.BATCHES[str(twin.batch)]}: compare with the first tab."
+            page.show_chart(plane(sgd_band), cb.select_estimate(sgd_band, est, n_bins), name="info_plane_minibatch",
+                            caption=caption)  # fmt: skip
 
 with tab_curve:
     st.subheader("The IB curve of a noisy channel (iterative algorithm)")
@@ -95,32 +129,30 @@ with tab_curve:
 
 
 if result is not None:
-    summary = page.compute(ib.compression_summary, result)
-    rep = page.compute(ib.layer_report, result, estimator=est, n_bins=n_bins, layer=layer)
-    setting, sat = cb.estimator_label(est, n_bins), rep["saturated"]
+    summary = page.compute(ib.compression_summary, result.plane)
+    band = page.compute(ib.seed_band, result.plane)
+    rep = page.compute(ib.layer_report, result.plane, estimator=est, n_bins=n_bins, layer=layer)
+    setting, sat = cb.estimator_label(est, n_bins), rep.saturated
     with tab_plane:
         caption = (
             f"{setting}, at ~30 log-spaced epochs on all 4096 patterns (KDE: 1024). Numbers label the layers. Dashed: "
-            f"the bound I(T;Y) ≤ min(I(X;T), H(Y)), H(Y) = {h_y:.3f} bits."
+            f"the bound I(T;Y) ≤ min(I(X;T), H(Y)), H(Y) = {h_y:.3f} bits." + copy.band_caption(n_seeds, seed)
         )
-        page.show_chart(plane(result), cb.select_estimate(result, est, n_bins), name="info_plane", caption=caption)
+        page.show_chart(plane(band), cb.select_estimate(band, est, n_bins), name="info_plane", caption=caption)
         page.notice(
-            f"Layer {layer} ({setting}): "
-            + "; ".join(copy.story(a, r) for a, r in rep["by_activation"].items())
+            f"Layer {layer} ({setting}{copy.seeds_note(n_seeds)}): "
+            + "; ".join(copy.story(a, r) for a, r in rep.by_activation.items())
             + (f". {sat:.0%} of tanh layer-{layer} activations end saturated (|h| > 0.99)." if sat == sat else ".")
+            + copy.spread_note(cb.select_estimate(band, est, n_bins), layer=layer)
         )
-        st.caption(
-            f"Seed {seed}: the ReLU net has {rep['dead_first']} dead hidden units (zero on all 4096 patterns) at "
-            f"the first logged epoch and {rep['dead_last']} at the end. The narrow ReLU layers lose units for good "
-            "on many seeds; the default seed was picked because its dead units revive, so ReLU is not handicapped."
-        )
+        st.caption(copy.dead_units(rep, seed))
     with tab_debate:
-        fits = {a: r["fit_epoch"] for a, r in rep["by_activation"].items()}
+        fits = {a: r["fit_epoch"] for a, r in rep.by_activation.items()}
         caption = "Dotted grey: the epoch at which each net reached 99 % of its best training accuracy (fitted)." + (
             "" if est == "kde" else " Choose the KDE in the sidebar to add it (it costs a longer run)."
         )
-        chart = cb.estimator_chart(result, layer=layer, fit_epochs=fits, panel_width=width)
-        page.show_chart(chart, result[result.layer == layer], name="estimators_by_epoch", caption=caption)
+        chart = cb.estimator_chart(band, layer=layer, fit_epochs=fits, panel_width=width)
+        page.show_chart(chart, band[band.layer == layer], name="estimators_by_epoch", caption=caption)
         bars = cb.after_fit_bars(summary, layer=layer)
         page.show_chart(bars, summary[summary.layer == layer], name="compression_after_fit")
         page.notice(copy.after_fit_notice(rep, layer, cb.estimator_label))

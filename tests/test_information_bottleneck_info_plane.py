@@ -21,7 +21,15 @@ from core.information_bottleneck.info_plane import (
     log_epochs,
     twelve_bit_task,
 )
-from core.information_bottleneck.theory import InfoPlaneConfig, compression_summary, information_plane, layer_report
+from core.information_bottleneck.theory import (
+    InfoPlaneConfig,
+    compression_summary,
+    drift_diffusion,
+    information_plane,
+    layer_report,
+    seed_band,
+)
+from core.training import minibatches, seeded_generator
 
 TINY = InfoPlaneConfig(epochs=6, n_log=3, n_bins=(10,), kde_samples=64, estimators=ESTIMATORS)
 
@@ -88,7 +96,9 @@ def test_log_epochs_are_distinct_and_span_the_run():
 
 def test_tiny_information_plane_run_has_the_right_columns_and_calls_back():
     records = []
-    df = information_plane(TINY, callback=records.append)
+    result = information_plane(TINY, callback=records.append)
+    df = result.plane
+    assert result.batches_per_epoch == 1 and set(df["seed"]) == {0}
     assert list(df.columns[:7]) == ["epoch", "layer", "i_tx", "i_ty", "activation", "estimator", "n_bins"]
     assert set(df["activation"]) == {"tanh", "relu"}
     assert set(df["estimator"]) == {"adaptive", "fixed", "kde"}
@@ -105,26 +115,28 @@ def test_tiny_information_plane_run_has_the_right_columns_and_calls_back():
 
 
 def test_information_plane_is_seeded_and_both_nets_start_equal():
-    a = information_plane(dataclasses.replace(TINY, estimators=("adaptive",)))
-    b = information_plane(dataclasses.replace(TINY, estimators=("adaptive",)))
+    a = information_plane(dataclasses.replace(TINY, estimators=("adaptive",))).plane
+    b = information_plane(dataclasses.replace(TINY, estimators=("adaptive",))).plane
     pd.testing.assert_frame_equal(a, b)
-    c = information_plane(dataclasses.replace(TINY, estimators=("adaptive",), seed=1))
+    c = information_plane(dataclasses.replace(TINY, estimators=("adaptive",), seed=1)).plane
     assert not np.allclose(a["i_tx"], c["i_tx"])
 
 
 def test_layer_report_gathers_the_numbers_of_one_layer():
-    df = information_plane(dataclasses.replace(TINY, n_bins=(10, 30)))
+    df = information_plane(dataclasses.replace(TINY, n_bins=(10, 30))).plane
     rep = layer_report(df, estimator="adaptive", n_bins=30, layer=5)
-    assert list(rep["by_activation"]) == ["tanh", "relu"]
-    assert rep["by_activation"]["tanh"]["n_bins"] == 30
-    assert set(rep["after_fit"]["estimator"]) == {"adaptive", "fixed", "kde"} and len(rep["after_fit"]) == 3
-    assert 0.0 <= rep["saturated"] <= 1.0 and rep["dead_first"] >= 0
+    assert list(rep.by_activation) == ["tanh", "relu"]
+    assert rep.by_activation["tanh"]["n_bins"] == 30
+    assert set(rep.after_fit["estimator"]) == {"adaptive", "fixed", "kde"} and len(rep.after_fit) == 3
+    assert 0.0 <= rep.saturated <= 1.0 and rep.dead_first >= 0 and rep.n_seeds == 1
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        rep.saturated = 0.5
     with pytest.raises(ValueError, match="`layer` must be <= 6"):
         layer_report(df, estimator="kde", n_bins=30, layer=7)
 
 
 def test_compression_summary():
-    df = information_plane(dataclasses.replace(TINY, estimators=("adaptive",), activations=("tanh",)))
+    df = information_plane(dataclasses.replace(TINY, estimators=("adaptive",), activations=("tanh",))).plane
     s = compression_summary(df, fit_frac=0.0)
     assert len(s) == 6
     assert (s["compression"] >= 0).all()
@@ -134,7 +146,7 @@ def test_compression_summary():
     late = compression_summary(df, fit_frac=1.0)
     best = df.loc[df["train_acc"].idxmax(), "epoch"]
     assert (late["fit_epoch"] == best).all()
-    with pytest.raises(ValueError, match="output of information_plane"):
+    with pytest.raises(ValueError, match=r"InfoPlaneResult\.plane"):
         compression_summary(pd.DataFrame({"epoch": [1]}))
 
 
@@ -149,6 +161,9 @@ def test_compression_summary():
         ({"kde_noise_var": -1.0}, ValueError, "`kde_noise_var` must be > 0"),
         ({"kde_samples": 5000}, ValueError, "`kde_samples` must be <= 4096"),
         ({"lr": "fast"}, TypeError, "`lr` must be a real number"),
+        ({"n_seeds": 0}, ValueError, "`n_seeds` must be >= 1"),
+        ({"batch": 0}, ValueError, "`batch` must be >= 1"),
+        ({"batch": 2.5}, TypeError, "`batch` must be an integer"),
     ],
 )
 def test_information_plane_bad_config_messages(change, exc, match):
@@ -161,22 +176,37 @@ def test_information_plane_rejects_other_configs():
         information_plane({"epochs": 5})
 
 
+def _as_sequential(fm: _FeatureMajorNets, act: str, k: int) -> torch.nn.Sequential:
+    """Seed k's net of one activation as an ordinary batch-major torch model, for autograd."""
+    layers = []
+    for i, (w, b) in enumerate(fm.params[act]):
+        lin = torch.nn.Linear(w.shape[2], w.shape[1])
+        with torch.no_grad():
+            lin.weight.copy_(w[k])
+            lin.bias.copy_(b[k, :, 0])
+        layers.append(lin)
+        if i < len(fm.params[act]) - 1 and act != "linear":
+            layers.append(torch.nn.Tanh() if act == "tanh" else torch.nn.ReLU())
+    return torch.nn.Sequential(*layers)
+
+
 def test_hand_written_backprop_matches_autograd():
     x, y = twelve_bit_task(seed=0)
     xt, yt = torch.from_numpy(x[:500]), torch.from_numpy(y[:500])
-    nets = {a: _seeded_net(a, 3) for a in ("tanh", "relu")}
-    for net in nets.values():  # move the weights off the init so that ReLU units sit on both sides of 0
-        with torch.no_grad():
-            for p in net.parameters():
-                p.add_(0.3 * torch.randn(p.shape, generator=torch.Generator().manual_seed(p.numel())))
-    fm = _FeatureMajorNets(nets, lr=1e-3)
-    loss = fm.step(xt.T.contiguous(), torch.nn.functional.one_hot(yt, 2).T.float().contiguous())
-    losses = [torch.nn.functional.cross_entropy(net(xt), yt) for net in nets.values()]
+    fm = _FeatureMajorNets(("tanh", "relu"), [3, 4], 1e-3, torch.device("cpu"))
+    with torch.no_grad():  # move the weights off the init so that ReLU units sit on both sides of 0
+        fm.flat.add_(0.3 * torch.randn(fm.flat.shape, generator=torch.Generator().manual_seed(0)))
+    nets = [_as_sequential(fm, a, k) for a in ("tanh", "relu") for k in range(2)]
+    loss = fm.gradients(xt.T.contiguous(), torch.nn.functional.one_hot(yt, 2).T.float().contiguous())
+    losses = [torch.nn.functional.cross_entropy(net(xt), yt) for net in nets]
     sum(losses).backward()  # autograd on the ordinary batch-major nets
-    ref = torch.cat([p.grad.reshape(-1) for net in nets.values() for p in net.parameters()])
-    torch.testing.assert_close(fm.flat.grad, ref, rtol=1e-4, atol=1e-6)
-    assert loss == pytest.approx(float(torch.stack(losses).detach().mean()), rel=1e-5)
-    assert fm.flat.numel() == 2 * sum(a * b + b for a, b in itertools.pairwise(SIZES))
+    for i, (a, k) in enumerate((a, k) for a in ("tanh", "relu") for k in range(2)):
+        for layer, lin in enumerate(m for m in nets[i] if isinstance(m, torch.nn.Linear)):
+            gw, gb = fm.grads[a][layer]
+            torch.testing.assert_close(gw[k], lin.weight.grad, rtol=1e-4, atol=1e-6)
+            torch.testing.assert_close(gb[k, :, 0], lin.bias.grad, rtol=1e-4, atol=1e-6)
+    torch.testing.assert_close(loss, torch.stack(losses).detach(), rtol=1e-5, atol=1e-7)
+    assert fm.flat.numel() == 2 * 2 * sum(a * b + b for a, b in itertools.pairwise(SIZES))
 
 
 def test_exact_information_counts_float32_patterns():
@@ -198,12 +228,111 @@ def test_exact_information_counts_float32_patterns():
 def test_linear_network_backprop_matches_autograd_and_runs():
     x, y = twelve_bit_task(seed=0)
     xt, yt = torch.from_numpy(x[:300]), torch.from_numpy(y[:300])
-    relu_built = _seeded_net("linear", 2)
-    fm = _FeatureMajorNets({"linear": relu_built}, lr=1e-3)
+    fm = _FeatureMajorNets(("linear",), [2], 1e-3, torch.device("cpu"))
     plain = torch.nn.Sequential(*[m for m in _seeded_net("tanh", 2) if isinstance(m, torch.nn.Linear)])
-    fm.step(xt.T.contiguous(), torch.nn.functional.one_hot(yt, 2).T.float().contiguous())
+    fm.gradients(xt.T.contiguous(), torch.nn.functional.one_hot(yt, 2).T.float().contiguous())
     torch.nn.functional.cross_entropy(plain(xt), yt).backward()  # a purely linear stack, by autograd
     ref = torch.cat([p.grad.reshape(-1) for p in plain.parameters()])
     torch.testing.assert_close(fm.flat.grad, ref, rtol=1e-4, atol=1e-6)
-    df = information_plane(dataclasses.replace(TINY, estimators=("adaptive",), activations=("linear",)))
+    df = information_plane(dataclasses.replace(TINY, estimators=("adaptive",), activations=("linear",))).plane
     assert set(df["activation"]) == {"linear"} and df["frac_saturated"].isna().all()
+
+
+def _reference_gradient_stats(config: InfoPlaneConfig) -> pd.DataFrame:
+    """Train the config's nets again with autograd and torch's Adam (one per net) on the same minibatches.
+
+    Per epoch and layer: the Frobenius norms of the mean and of the population standard deviation of the weight
+    gradient over the epoch's minibatches. The split is the documented recipe (a permutation from ``task_seed``).
+    """
+    x, y = twelve_bit_task(seed=config.task_seed)
+    perm = np.random.default_rng(config.task_seed).permutation(4096)
+    train = perm[: round(config.train_frac * 4096)]
+    xt, yt = torch.from_numpy(x[train]), torch.from_numpy(y[train])
+    nets = {}
+    for a in config.activations:
+        for k in range(config.n_seeds):
+            fm = _FeatureMajorNets((a,), [config.seed + k], config.lr, torch.device("cpu"))
+            nets[a, config.seed + k] = _as_sequential(fm, a, 0)
+    opts = {key: torch.optim.Adam(net.parameters(), lr=config.lr) for key, net in nets.items()}
+    gen, rows = seeded_generator(config.seed), []
+    for epoch in range(1, config.epochs + 1):
+        grads = {key: [] for key in nets}
+        for batch in minibatches(len(train), config.batch, gen):
+            for key, net in nets.items():
+                opts[key].zero_grad()
+                torch.nn.functional.cross_entropy(net(xt[batch]), yt[batch]).backward()
+                grads[key].append([m.weight.grad.clone() for m in net if isinstance(m, torch.nn.Linear)])
+                opts[key].step()
+        for (a, seed), per_batch in grads.items():
+            for layer, gs in enumerate(zip(*per_batch, strict=True), start=1):
+                g = torch.stack(gs).double()  # (batches, out, in)
+                ref = {"ref_mean": float(g.mean(0).norm()), "ref_std": float(g.std(0, correction=0).norm())}
+                rows.append({"epoch": epoch, "activation": a, "seed": seed, "layer": layer, **ref})
+    return pd.DataFrame(rows)
+
+
+def test_gradient_mean_and_std_per_layer_match_autograd_on_the_same_minibatches():
+    config = InfoPlaneConfig(epochs=3, n_log=2, n_bins=(10,), batch=700, n_seeds=2, seed=5, estimators=("adaptive",))
+    result = information_plane(config)
+    assert result.batches_per_epoch == 5  # 3277 training rows in batches of 700
+    got = result.gradients.merge(_reference_gradient_stats(config), on=["epoch", "activation", "seed", "layer"])
+    assert len(got) == 3 * 2 * 2 * 6 == len(result.gradients)
+    np.testing.assert_allclose(got["grad_mean"], got["ref_mean"], rtol=2e-3, atol=1e-7)
+    np.testing.assert_allclose(got["grad_std"], got["ref_std"], rtol=2e-3, atol=1e-7)
+    assert (got["grad_std"] > 0).all()
+    np.testing.assert_allclose(got["snr"], got["grad_mean"] / got["grad_std"])
+
+
+def test_full_batch_has_zero_gradient_std():
+    for batch in (None, 4096):  # a batch at least the training set is full batch
+        result = information_plane(dataclasses.replace(TINY, estimators=("adaptive",), batch=batch))
+        g = result.gradients
+        assert result.batches_per_epoch == 1 and (g["grad_std"] == 0).all() and np.isinf(g["snr"]).all()
+        assert (g["grad_mean"] > 0).all()
+    dd = drift_diffusion(g)
+    assert np.isinf(dd["snr_last"]).all() and dd["diffusion_epoch"].isna().all()
+
+
+def test_seed_band_is_the_min_max_mean_of_the_per_seed_runs():
+    config = dataclasses.replace(TINY, estimators=("adaptive",), n_bins=(30,), seed=2, n_seeds=3)
+    band = seed_band(information_plane(config).plane)
+    singles = pd.concat(
+        [information_plane(dataclasses.replace(config, seed=s, n_seeds=1)).plane for s in (2, 3, 4)]
+    )  # each seed trained alone
+    keys = ["epoch", "activation", "layer"]
+    ref = (
+        singles.groupby(keys)["i_tx"]
+        .agg(["mean", "min", "max"])
+        .join(singles.groupby(keys)["i_ty"].agg(["mean", "min", "max"]).add_suffix("_y"))
+    )
+    got = band.set_index(keys).loc[ref.index]
+    np.testing.assert_allclose(got["i_tx"], ref["mean"], atol=1e-9)
+    np.testing.assert_allclose(got["i_tx_lo"], ref["min"], atol=1e-9)
+    np.testing.assert_allclose(got["i_tx_hi"], ref["max"], atol=1e-9)
+    np.testing.assert_allclose(got["i_ty"], ref["mean_y"], atol=1e-9)
+    np.testing.assert_allclose(got["i_ty_lo"], ref["min_y"], atol=1e-9)
+    np.testing.assert_allclose(got["i_ty_hi"], ref["max_y"], atol=1e-9)
+    assert (band["n_seeds"] == 3).all() and (band["i_tx_lo"] <= band["i_tx_hi"]).all()
+    with pytest.raises(ValueError, match=r"InfoPlaneResult\.plane"):
+        seed_band(pd.DataFrame({"epoch": [1]}))
+
+
+def test_minibatch_runs_are_seeded():
+    config = dataclasses.replace(TINY, estimators=("adaptive",), batch=1024)
+    a, b = information_plane(config), information_plane(config)
+    pd.testing.assert_frame_equal(a.plane, b.plane)
+    pd.testing.assert_frame_equal(a.gradients, b.gradients)
+    assert a.batches_per_epoch == 4
+
+
+def test_drift_diffusion_finds_where_the_noise_overtakes_the_mean():
+    epochs = np.arange(1, 11)
+    mean = 10.0 / epochs  # drifts down
+    std = np.full(10, 2.0)  # SNR 5, 2.5, 1.67, 1.25, 1, 0.83, ...: below 1 from epoch 6 on
+    g = pd.DataFrame({"epoch": np.tile(epochs, 2), "activation": "tanh", "layer": 1, "seed": np.repeat([0, 1], 10),
+                      "grad_mean": np.concatenate([mean * 0.5, mean * 1.5]), "grad_std": np.tile(std, 2)})  # fmt: skip
+    row = drift_diffusion(g).iloc[0]
+    assert row["diffusion_epoch"] == 6 and row["snr_first"] == pytest.approx(5.0)
+    assert row["snr_last"] == pytest.approx(0.5) and row["mean_first"] == pytest.approx(10.0)
+    with pytest.raises(ValueError, match=r"InfoPlaneResult\.gradients"):
+        drift_diffusion(pd.DataFrame({"epoch": [1]}))

@@ -42,3 +42,29 @@ def test_a_linear_network_and_the_kde_noise_variance_are_controls():
     assert widget(at, "ib_linear").value is True and widget(at, "ib_kde_var").value == 1.0
     notices = " ".join(i.value for i in at.info)
     assert "linear" in notices
+
+
+def test_the_drift_and_diffusion_tab_trains_the_minibatch_twin():
+    at = open_page("information_bottleneck", {**TINY, "ib_tab": "Drift and diffusion"}, timeout=240)
+    assert_clean(at)
+    assert widget(at, "ib_batch").value == "full"
+    notices = " ".join(i.value for i in at.info)
+    assert "minibatches of 512" in notices and "SNR" in notices
+    assert "minibatch vs full batch" in notices  # the full-batch run of the first tab is the control
+    for name in ("download_gradient_snr", "download_info_plane_minibatch"):  # the CSVs behind the new charts
+        assert widget(at, name) is not None
+
+
+def test_several_seeds_on_minibatches_give_a_band_and_reuse_the_run():
+    at = open_page(
+        "information_bottleneck",
+        {**TINY, "ib_seeds": "2", "ib_batch": "512", "ib_est": "adaptive", "ib_tab": "Drift and diffusion"},
+        timeout=240,
+    )
+    assert_clean(at)
+    assert widget(at, "ib_seeds").value == 2 and widget(at, "ib_batch").value == "512"
+    notices = " ".join(i.value for i in at.info)
+    assert "mean of 2 seeds" in notices and "SNR" in notices and "Across seeds, layer 4 ends at" in notices
+    assert "minibatch vs full batch" not in notices  # the page's own run is the minibatch run
+    captions = " ".join(c.value for c in at.caption)
+    assert "min to max over the seeds" in captions

@@ -6,13 +6,15 @@ Saxe et al. (ICLR 2018) showed the compression comes from tanh saturation and fr
 estimated: a deterministic network has I(X;T) = H(X) on a continuous T, so every estimate is really a statement about
 a binning or a noise level. This module trains both activations on a generated 12-bit task and estimates the plane
 three ways from the same activations: bins over each layer's range, fixed bins on [-1, 1], and the KDE upper bound
-(Kolchinsky & Tracey 2017) with Gaussian noise of a stated variance. Information is in bits.
+(Kolchinsky & Tracey 2017) with Gaussian noise of a stated variance. Several seeds train as one batched model and
+are averaged with a min-max band (as IDNNs averages its runs); full batch or minibatches (Saxe et al.'s control); and
+the same run records each layer's gradient mean and spread over an epoch's minibatches (Shwartz-Ziv & Tishby's drift
+and diffusion phases). Information is in bits.
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,7 +23,7 @@ import torch
 from torch import nn
 
 from core._validation import check_choice, check_int, check_positive, check_probability, check_real
-from core.training import as_tensors, make_mlp, resolve_device
+from core.training import Callback, as_tensors, make_mlp, resolve_device, seeded_generator, train_loop
 
 ESTIMATORS = ("adaptive", "fixed", "kde")  # bins over each layer's min-max; bins over [-1, 1]; KDE upper bound
 SIZES = (12, 10, 7, 5, 4, 3, 2)  # the network of Shwartz-Ziv & Tishby (2017)
@@ -166,7 +168,7 @@ def kde_information(activations: np.ndarray, labels: np.ndarray, *, noise_var: f
 
 @dataclass(frozen=True)
 class InfoPlaneConfig:
-    """Settings of one information-plane run (both activations train side by side, same initial weights)."""
+    """Settings of one information-plane run: every activation and seed trains side by side as one batched model."""
 
     activations: tuple[str, ...] = ("tanh", "relu")  # the comparison of Saxe et al. (2018); "linear" is their control
     epochs: int = 3000  # full-batch Adam epochs: ~7 s per net on one idle core, shows most of the tanh compression
@@ -177,9 +179,30 @@ class InfoPlaneConfig:
     kde_noise_var: float = 0.1  # noise std ~0.3: a few bins' width on [-1, 1]
     kde_samples: int = 1024  # patterns used by the KDE (O(n^2) cost; 4096 would take ~16x longer)
     train_frac: float = 0.8  # 80/20 split as in Shwartz-Ziv & Tishby; MI is measured on all 4096 patterns
-    seed: int = 0  # initial weights (shared by both activations); 0 trains a ReLU net without dead units
+    seed: int = 0  # initial weights (shared by all activations); 0 trains a ReLU net without dead units
+    n_seeds: int = 1  # seeds seed, seed + 1, ...: one batched model; full batch costs ~linearly in seeds
+    batch: int | None = None  # None: full batch (the CPU recipe); e.g. 256: Saxe et al.'s minibatches (SGD noise)
     task_seed: int = 0  # the rule (A, b), the split and the KDE subsample
     device: str = "cpu"
+
+
+@dataclass(frozen=True)
+class InfoPlaneResult:
+    """What :func:`information_plane` measured: the plane per seed, and the gradient statistics of the same run.
+
+    ``plane``: one row per (epoch, activation, seed, layer, estimator, n_bins) with ``epoch``, ``layer``, ``i_tx``,
+    ``i_ty`` (bits), ``activation``, ``estimator``, ``n_bins`` (NA for the KDE), ``seed``, ``train_acc``,
+    ``test_acc``, ``frac_saturated`` (share of |h| > 0.99, tanh hidden layers), ``dead_units`` (units constant on
+    all 4096 patterns), ``exact_i_tx`` (bits) and ``distinct`` from :func:`exact_information`.
+    ``gradients``: one row per (epoch, activation, seed, layer) with ``grad_mean`` = ||mean of the layer's weight
+    gradient over the epoch's minibatches|| and ``grad_std`` = ||their standard deviation|| (Frobenius norms;
+    population std, so 0 for full batch), ``snr`` = grad_mean / grad_std and ``weight_norm``.
+    ``batches_per_epoch``: 1 for full batch.
+    """
+
+    plane: pd.DataFrame
+    gradients: pd.DataFrame
+    batches_per_epoch: int
 
 
 def _check_config(c: InfoPlaneConfig) -> None:
@@ -204,6 +227,9 @@ def _check_config(c: InfoPlaneConfig) -> None:
     check_int(c.kde_samples, "kde_samples", low=16, high=2**N_BITS)
     check_probability(c.train_frac, "train_frac")
     check_int(c.seed, "seed", low=0)
+    check_int(c.n_seeds, "n_seeds", low=1, high=32)
+    if c.batch is not None:
+        check_int(c.batch, "batch", low=1)
     check_int(c.task_seed, "task_seed", low=0)
 
 
@@ -219,7 +245,7 @@ def _seeded_net(activation: str, seed: int) -> nn.Sequential:
     that the feature-major trainer ignores) starts from the same weights for one seed.
     """
     act = "relu" if activation == "linear" else activation
-    return make_mlp(SIZES, activation=act, generator=torch.Generator().manual_seed(seed))
+    return make_mlp(SIZES, activation=act, generator=seeded_generator(seed))
 
 
 def _act(z: torch.Tensor, act: str) -> torch.Tensor:
@@ -232,127 +258,180 @@ def _act_grad(d: torch.Tensor, h: torch.Tensor, act: str) -> torch.Tensor:
 
 
 class _FeatureMajorNets:
-    """The nets of one run as one flat parameter vector, trained feature-major with hand-written backprop.
+    """The nets of one run (activations x seeds) as one flat parameter vector, trained with hand-written backprop.
 
-    Activations are (width, n): each layer is one ``addmm`` on a short-and-wide matrix, several times faster than
-    ``nn.Linear`` on (n, width) for these tiny widths, and without autograd's per-op overhead. The gradient is the
-    one of the sum over nets of the mean cross-entropy (what autograd gives for ``sum(losses).backward()``), and a
-    single fused Adam updates the flat vector (Adam is elementwise, so this equals one Adam per tensor).
+    Activations are feature-major, (seeds, width, n): each layer is one batched ``baddbmm`` over the seeds of an
+    activation on short-and-wide matrices, several times faster than ``nn.Linear`` on (n, width) for these tiny
+    widths, and without autograd's per-op overhead. The gradient is the one of the sum over nets of each net's mean
+    cross-entropy (what autograd gives for ``sum(losses).backward()``), and a single fused Adam updates the flat
+    vector (Adam is elementwise, so this equals one Adam per tensor and net). The flat layout is activation, then
+    layer, then (W of shape (seeds, out, in), b of shape (seeds, out, 1)).
+
+    Every step also adds its gradient and squared gradient to running sums, which :meth:`gradient_rows` turns into
+    the mean and standard deviation of each layer's weight gradient over the steps since :meth:`reset_stats`.
     """
 
-    def __init__(self, nets: dict[str, nn.Sequential], lr: float):
-        linears = {a: [m for m in net if isinstance(m, nn.Linear)] for a, net in nets.items()}
-        chunks = [t.detach().reshape(-1) for ls in linears.values() for m in ls for t in (m.weight, m.bias)]
-        self.flat = torch.cat(chunks).clone()  # (n_params,)
+    def __init__(self, activations: tuple[str, ...], seeds: list[int], lr: float, device: torch.device):
+        self.n_seeds = len(seeds)
+        chunks = []
+        for act in activations:
+            linears = [[m for m in _seeded_net(act, s) if isinstance(m, nn.Linear)] for s in seeds]
+            for i in range(len(SIZES) - 1):
+                chunks.append(torch.stack([ls[i].weight.detach() for ls in linears]).reshape(-1))
+                chunks.append(torch.stack([ls[i].bias.detach() for ls in linears]).reshape(-1))
+        self.flat = torch.cat(chunks).to(device)  # (n_params,)
         self.flat.grad = torch.zeros_like(self.flat)
-        self.params = self._views(self.flat, linears)  # {act: [(W (out, in), b (out,)), ...]}
-        self.grads = self._views(self.flat.grad, linears)
+        self.params = self._views(self.flat, activations)  # {act: [(W (S, out, in), b (S, out, 1)), ...]}
+        self.grads = self._views(self.flat.grad, activations)
+        self.sum_g, self.sum_g2 = torch.zeros_like(self.flat), torch.zeros_like(self.flat)
+        self.stats = {"g": self._views(self.sum_g, activations), "g2": self._views(self.sum_g2, activations)}
+        self.n_batches = 0
         self.opt = torch.optim.Adam([self.flat], lr=lr, fused=self.flat.device.type == "cpu")
 
-    @staticmethod
-    def _views(buf: torch.Tensor, linears: dict[str, list[nn.Linear]]) -> dict[str, list[tuple]]:
-        out, o = {}, 0
-        for act, ls in linears.items():
+    def _views(self, buf: torch.Tensor, activations: tuple[str, ...]) -> dict[str, list[tuple]]:
+        out, o, s = {}, 0, self.n_seeds
+        for act in activations:
             out[act] = []
-            for m in ls:
-                w = buf[o : o + m.weight.numel()].view(m.weight.shape)
-                o += m.weight.numel()
-                out[act].append((w, buf[o : o + m.out_features]))
-                o += m.out_features
+            for fan_in, fan_out in itertools.pairwise(SIZES):
+                w = buf[o : o + s * fan_out * fan_in].view(s, fan_out, fan_in)
+                o += w.numel()
+                out[act].append((w, buf[o : o + s * fan_out].view(s, fan_out, 1)))
+                o += s * fan_out
         return out
 
     @torch.no_grad()
     def forward(self, act: str, x_t: torch.Tensor) -> list[torch.Tensor]:
-        """Input, then each layer's output, feature-major: (width, n) each; the last are the logits."""
+        """Input (12, n), then each layer's output (S, width, n), feature-major; the last are the logits."""
         hs = [x_t]
         layers = self.params[act]
         for i, (w, b) in enumerate(layers):
-            z = torch.addmm(b.unsqueeze(1), w, hs[-1])  # (out, n)
+            if i == 0:  # the input is shared by the seeds: one (S * out, in) @ (in, n) product
+                z = torch.addmm(b.reshape(-1, 1), w.reshape(-1, w.shape[2]), x_t).view(self.n_seeds, w.shape[1], -1)
+            else:
+                z = torch.baddbmm(b, w, hs[-1])  # (S, out, n)
             hs.append(z if i == len(layers) - 1 else _act(z, act))
         return hs
 
     @torch.no_grad()
-    def step(self, x_t: torch.Tensor, y_onehot_t: torch.Tensor) -> float:
-        """One full-batch Adam step on the summed mean cross-entropy; returns the mean loss over nets."""
-        n, total = x_t.shape[1], 0.0
+    def gradients(self, x_t: torch.Tensor, y_onehot_t: torch.Tensor) -> torch.Tensor:
+        """Write the gradient of the summed mean cross-entropies into ``flat.grad``; return the losses (A * S,)."""
+        n, losses = x_t.shape[1], []
         for act, layers in self.params.items():
             hs = self.forward(act, x_t)
-            logp = torch.log_softmax(hs[-1], dim=0)  # (2, n)
-            total += float(-(logp * y_onehot_t).sum()) / n
-            d = (logp.exp() - y_onehot_t) / n  # (2, n) d loss / d logits
+            logp = torch.log_softmax(hs[-1], dim=1)  # (S, 2, n)
+            losses.append(-(logp * y_onehot_t).sum(dim=(1, 2)) / n)
+            d = (logp.exp() - y_onehot_t) / n  # (S, 2, n) d loss / d logits
             for i in range(len(layers) - 1, -1, -1):
                 gw, gb = self.grads[act][i]
-                torch.mm(d, hs[i].T, out=gw)
-                torch.sum(d, dim=1, out=gb)
+                if i == 0:
+                    torch.mm(d.reshape(-1, n), x_t.T, out=gw.view(-1, gw.shape[2]))
+                else:
+                    torch.bmm(d, hs[i].transpose(1, 2), out=gw)
+                torch.sum(d, dim=2, keepdim=True, out=gb)
                 if i:
-                    d = layers[i][0].T @ d  # (in, n)
-                    d = _act_grad(d, hs[i], act)
+                    d = _act_grad(torch.bmm(layers[i][0].transpose(1, 2), d), hs[i], act)  # (S, in, n)
+        return torch.cat(losses)
+
+    @torch.no_grad()
+    def step(self, x_t: torch.Tensor, y_onehot_t: torch.Tensor) -> torch.Tensor:
+        """One Adam step on the summed losses; the gradient joins the running sums. Returns the losses (A * S,)."""
+        losses = self.gradients(x_t, y_onehot_t)
+        self.sum_g.add_(self.flat.grad)
+        self.sum_g2.addcmul_(self.flat.grad, self.flat.grad)
+        self.n_batches += 1
         self.opt.step()
-        return total / len(self.params)
+        return losses
+
+    def reset_stats(self) -> None:
+        """Start new running sums of the gradient (at the start of an epoch)."""
+        self.sum_g.zero_()
+        self.sum_g2.zero_()
+        self.n_batches = 0
+
+    @torch.no_grad()
+    def gradient_rows(self, epoch: int, first_seed: int) -> list[dict]:
+        """Norms of the mean and standard deviation of each layer's weight gradient over the batches since reset."""
+        rows, b = [], max(self.n_batches, 1)
+        for act, layers in self.params.items():
+            for layer, ((w, _), (s1, _), (s2, _)) in enumerate(
+                zip(layers, self.stats["g"][act], self.stats["g2"][act], strict=True), start=1
+            ):
+                mean = s1 / b  # (S, out, in)
+                var = (s2 / b - mean * mean).clamp_min(0.0)  # population variance over the batches
+                m, sd = mean.square().sum(dim=(1, 2)).sqrt().tolist(), var.sum(dim=(1, 2)).sqrt().tolist()
+                wn = w.square().sum(dim=(1, 2)).sqrt().tolist()
+                for k in range(self.n_seeds):
+                    snr = m[k] / sd[k] if sd[k] > 0 else float("inf")
+                    rows.append({"epoch": epoch, "activation": act, "seed": first_seed + k, "layer": layer,
+                                 "grad_mean": m[k], "grad_std": sd[k], "snr": snr, "weight_norm": wn[k]})  # fmt: skip
+        return rows
 
 
-def _layer_outputs(nets: _FeatureMajorNets, act: str, x_t: torch.Tensor) -> list[np.ndarray]:
-    """Hidden activations after each nonlinearity, then the softmax output: one (n, width) array per layer."""
+def _layer_outputs(nets: _FeatureMajorNets, act: str, x_t: torch.Tensor) -> np.ndarray:
+    """Hidden activations after each nonlinearity, then the softmax output: [seed][layer] -> (n, width) array."""
     hs = nets.forward(act, x_t)[1:]
-    hs[-1] = torch.softmax(hs[-1], dim=0)
-    return [h.T.cpu().numpy() for h in hs]
+    hs[-1] = torch.softmax(hs[-1], dim=1)
+    per_layer = [h.transpose(1, 2).cpu().numpy() for h in hs]  # (S, n, width) each
+    return [[h[k] for h in per_layer] for k in range(nets.n_seeds)]
 
 
 def _measure(nets, x_all_t, y_np, train, test, kde_rows, c: InfoPlaneConfig, epoch: int) -> list[dict]:
-    """One row per (activation, layer, estimator, n_bins) for the nets' current weights."""
+    """One row per (activation, seed, layer, estimator, n_bins) for the nets' current weights."""
     rows = []
     for act in c.activations:
-        outs = _layer_outputs(nets, act, x_all_t)
-        pred = outs[-1].argmax(axis=1)
-        train_acc = float((pred[train] == y_np[train]).mean())
-        test_acc = float((pred[test] == y_np[test]).mean()) if test.size else float("nan")
-        for layer, h in enumerate(outs, start=1):
-            sat = float((np.abs(h) > 0.99).mean()) if act == "tanh" and layer < len(outs) else float("nan")
-            dead = int((np.ptp(h, axis=0) < 1e-6).sum())
-            exact, distinct = exact_information(h)
-            for est in c.estimators:
-                for n_bins in c.n_bins if est != "kde" else (None,):
-                    if est == "kde":
-                        i_tx, i_ty = kde_information(h[kde_rows], y_np[kde_rows], noise_var=c.kde_noise_var)
-                    else:
-                        value_range = None if est == "adaptive" else (-1.0, 1.0)
-                        i_tx, i_ty = binned_information(h, y_np, n_bins=n_bins, value_range=value_range)
-                    rows.append(
-                        {"epoch": epoch, "layer": layer, "i_tx": i_tx, "i_ty": i_ty, "activation": act,
-                         "estimator": est, "n_bins": n_bins, "train_acc": train_acc, "test_acc": test_acc,
-                         "frac_saturated": sat, "dead_units": dead,
-                         "exact_i_tx": exact, "distinct": distinct}
-                    )  # fmt: skip
+        for k, outs in enumerate(_layer_outputs(nets, act, x_all_t)):
+            pred = outs[-1].argmax(axis=1)
+            train_acc = float((pred[train] == y_np[train]).mean())
+            test_acc = float((pred[test] == y_np[test]).mean()) if test.size else float("nan")
+            for layer, h in enumerate(outs, start=1):
+                sat = float((np.abs(h) > 0.99).mean()) if act == "tanh" and layer < len(outs) else float("nan")
+                dead = int((np.ptp(h, axis=0) < 1e-6).sum())
+                exact, distinct = exact_information(h)
+                for est in c.estimators:
+                    for n_bins in c.n_bins if est != "kde" else (None,):
+                        if est == "kde":
+                            i_tx, i_ty = kde_information(h[kde_rows], y_np[kde_rows], noise_var=c.kde_noise_var)
+                        else:
+                            value_range = None if est == "adaptive" else (-1.0, 1.0)
+                            i_tx, i_ty = binned_information(h, y_np, n_bins=n_bins, value_range=value_range)
+                        rows.append(
+                            {"epoch": epoch, "layer": layer, "i_tx": i_tx, "i_ty": i_ty, "activation": act,
+                             "estimator": est, "n_bins": n_bins, "seed": c.seed + k, "train_acc": train_acc,
+                             "test_acc": test_acc, "frac_saturated": sat, "dead_units": dead,
+                             "exact_i_tx": exact, "distinct": distinct}
+                        )  # fmt: skip
     return rows
 
 
-def information_plane(
-    config: InfoPlaneConfig = InfoPlaneConfig(), *, callback: Callable[[dict], None] | None = None
-) -> pd.DataFrame:
-    """Train the 12-10-7-5-4-3-2 network per activation and estimate each layer's (I(X;T), I(T;Y)) over training.
+def information_plane(config: InfoPlaneConfig = InfoPlaneConfig(), *, callback: Callback = None) -> InfoPlaneResult:
+    """Train the 12-10-7-5-4-3-2 network per activation and seed; estimate each layer's (I(X;T), I(T;Y)) over training.
 
-    Full-batch Adam with cross-entropy on ``train_frac`` of the 4096 patterns of :func:`twelve_bit_task`; at ~``n_log``
-    log-spaced epochs every layer's activations on all patterns are measured with every estimator in
-    ``config.estimators`` (``"adaptive"``: ``n_bins`` bins over the layer's min..max; ``"fixed"``: ``n_bins`` bins
-    on [-1, 1]; ``"kde"``: :func:`kde_information` on ``kde_samples`` patterns). Layers 1-5 are the hidden layers,
-    layer 6 the softmax output.
+    Adam with cross-entropy on ``train_frac`` of the 4096 patterns of :func:`twelve_bit_task`, full batch or in
+    minibatches of ``batch`` rows (a fresh order every epoch from the run's seed, shared by the seeds), through
+    :func:`core.training.train_loop`. At ~``n_log`` log-spaced epochs every layer's activations on all patterns are
+    measured with every estimator in ``config.estimators`` (``"adaptive"``: ``n_bins`` bins over the layer's
+    min..max; ``"fixed"``: ``n_bins`` bins on [-1, 1]; ``"kde"``: :func:`kde_information` on ``kde_samples``
+    patterns). Layers 1-5 are the hidden layers, layer 6 the softmax output. At ~``2 n_log`` log-spaced epochs (and
+    the progress points) the mean and standard deviation of each layer's weight gradient over that epoch's
+    minibatches are recorded (Shwartz-Ziv & Tishby's drift and diffusion phases).
 
     Parameters
     ----------
     config : InfoPlaneConfig
         The run's settings.
     callback : callable, optional
-        Called with a dict carrying ``"progress"`` (0..1) and ``"epoch"``: ~25 times with the mean ``"loss"``, and
-        at each logged epoch with ``"rows"``, the list of new rows (dicts with the columns below).
+        ``callback(record)`` ~25 times and at every recorded epoch: the record carries ``"progress"`` (0..1),
+        ``"epoch"``, ``"loss"``, ``"grad_rows"`` (new rows of ``gradients``) and, at the measured epochs, ``"rows"``
+        (new rows of ``plane``). Raising inside it cancels the run.
 
     Returns
     -------
-    DataFrame
-        Long format, one row per (epoch, activation, layer, estimator, n_bins): ``epoch``, ``layer``, ``i_tx``,
-        ``i_ty`` (bits), ``activation``, ``estimator``, ``n_bins`` (NA for the KDE), ``train_acc``, ``test_acc``,
-        ``frac_saturated`` (share of |h| > 0.99, tanh hidden layers), ``dead_units`` (units constant on all
-        4096 patterns), ``exact_i_tx`` (bits) and ``distinct`` from :func:`exact_information` on the float32
-        activations.
+    InfoPlaneResult
+
+    Raises
+    ------
+    Diverged
+        If a loss becomes NaN or infinite (lower ``lr``).
     """
     _check_config(config)
     c = config
@@ -367,36 +446,87 @@ def information_plane(
     x_all_t = x_all.T.contiguous()  # (12, 4096) feature-major
     x_tr_t = x_all_t[:, train].contiguous()  # (12, n_train)
     y_tr_t = nn.functional.one_hot(y_all[train], 2).T.to(x_all.dtype).contiguous()  # (2, n_train)
-    nets = _FeatureMajorNets({a: _seeded_net(a, c.seed).to(device) for a in c.activations}, c.lr)
+    nets = _FeatureMajorNets(c.activations, [c.seed + k for k in range(c.n_seeds)], c.lr, device)
+    per_epoch = 1 if c.batch is None or c.batch >= n_train else -(-n_train // c.batch)
     logged = set(log_epochs(c.epochs, c.n_log).tolist())
-    every = max(1, c.epochs // 25)  # ~25 progress calls: each may redraw the live chart (~40 ms)
-    rows: list[dict] = []
-    for epoch in range(1, c.epochs + 1):
-        loss = nets.step(x_tr_t, y_tr_t)
+    every = max(1, c.epochs // 25)  # ~25 progress records: each may redraw the live chart (~40 ms)
+    recorded = logged | set(log_epochs(c.epochs, 2 * c.n_log).tolist()) | set(range(every, c.epochs + 1, every))
+
+    def step(t: int, rows: torch.Tensor | None) -> torch.Tensor:
+        if (t - 1) % per_epoch == 0:
+            nets.reset_stats()
+        if rows is None:
+            return nets.step(x_tr_t, y_tr_t)
+        return nets.step(x_tr_t[:, rows], y_tr_t[:, rows])
+
+    def evaluate(t: int) -> dict:
+        epoch = t // per_epoch
+        record = {"epoch": epoch, "grad_rows": nets.gradient_rows(epoch, c.seed)}
         if epoch in logged:
-            new_rows = _measure(nets, x_all_t, y_np, train, test, kde_rows, c, epoch)
-            rows.extend(new_rows)
-            if callback is not None:
-                callback({"progress": epoch / c.epochs, "epoch": epoch, "rows": new_rows})
-        elif callback is not None and epoch % every == 0:
-            callback({"progress": epoch / c.epochs, "epoch": epoch, "loss": loss})
-    df = pd.DataFrame(rows)
-    df["n_bins"] = df["n_bins"].astype("Int64")
-    cols = ["epoch", "layer", "i_tx", "i_ty", "activation", "estimator", "n_bins"]
-    return df[cols + [k for k in df.columns if k not in cols]]
+            record["rows"] = _measure(nets, x_all_t, y_np, train, test, kde_rows, c, epoch)
+        return record
+
+    records = train_loop(
+        step,
+        steps=c.epochs * per_epoch,
+        evaluate=evaluate,
+        eval_steps=[e * per_epoch for e in sorted(recorded)],
+        n=n_train,
+        batch=c.batch,
+        generator=seeded_generator(c.seed),
+        device=device,
+        callback=callback,
+        knob="lr",
+    )
+    plane = pd.DataFrame([row for r in records for row in r.get("rows", ())])
+    plane["n_bins"] = plane["n_bins"].astype("Int64")
+    cols = ["epoch", "layer", "i_tx", "i_ty", "activation", "estimator", "n_bins", "seed"]
+    gradients = pd.DataFrame([row for r in records for row in r["grad_rows"]])
+    return InfoPlaneResult(plane[cols + [k for k in plane.columns if k not in cols]], gradients, per_epoch)
 
 
-def compression_summary(df: pd.DataFrame, *, fit_frac: float = 0.99) -> pd.DataFrame:
-    """Per (activation, estimator, n_bins, layer): how far I(X;T) falls from its peak, and after fitting.
+_BAND_KEYS = ["epoch", "activation", "estimator", "n_bins", "layer"]
 
-    The "compression phase" is a fall of I(X;T) after the network has fitted its training set; ``fit_epoch`` is
-    the first logged epoch whose training accuracy reaches ``fit_frac`` times the best accuracy of the run (so a
-    short run that never reaches 100 % still has a fitting point).
+
+def seed_band(plane: pd.DataFrame) -> pd.DataFrame:
+    """The mean over seeds and the min..max band of each layer's (I(X;T), I(T;Y)), as IDNNs averages its runs.
 
     Parameters
     ----------
-    df : DataFrame
-        Output of :func:`information_plane`.
+    plane : DataFrame
+        ``InfoPlaneResult.plane``.
+
+    Returns
+    -------
+    DataFrame
+        One row per (epoch, activation, estimator, n_bins, layer): ``i_tx``/``i_ty`` (means, bits),
+        ``i_tx_lo``/``i_tx_hi`` and ``i_ty_lo``/``i_ty_hi`` (min and max over seeds), the mean ``train_acc`` and
+        ``test_acc``, ``exact_i_tx`` and ``distinct``, and ``n_seeds``.
+    """
+    need = {*_BAND_KEYS, "seed", "i_tx", "i_ty", "train_acc", "test_acc", "exact_i_tx", "distinct"}
+    if not isinstance(plane, pd.DataFrame) or plane.empty or not need <= set(plane.columns):
+        raise ValueError(f"`plane` must be a non-empty InfoPlaneResult.plane with columns {sorted(need)}.")
+    g = plane.groupby(_BAND_KEYS, dropna=False, sort=False)  # keeps the run's order: epoch, then activation
+    return g.agg(
+        i_tx=("i_tx", "mean"), i_tx_lo=("i_tx", "min"), i_tx_hi=("i_tx", "max"),
+        i_ty=("i_ty", "mean"), i_ty_lo=("i_ty", "min"), i_ty_hi=("i_ty", "max"),
+        train_acc=("train_acc", "mean"), test_acc=("test_acc", "mean"),
+        exact_i_tx=("exact_i_tx", "mean"), distinct=("distinct", "mean"), n_seeds=("seed", "nunique"),
+    ).reset_index()  # fmt: skip
+
+
+def compression_summary(plane: pd.DataFrame, *, fit_frac: float = 0.99) -> pd.DataFrame:
+    """Per (activation, estimator, n_bins, layer): how far the seed-mean I(X;T) falls from its peak, and after fitting.
+
+    The "compression phase" is a fall of I(X;T) after the network has fitted its training set; ``fit_epoch`` is
+    the first logged epoch whose (seed-mean) training accuracy reaches ``fit_frac`` times the best accuracy of the
+    run (so a short run that never reaches 100 % still has a fitting point). With several seeds, the curves are
+    first averaged over seeds (:func:`seed_band`).
+
+    Parameters
+    ----------
+    plane : DataFrame
+        ``InfoPlaneResult.plane``.
     fit_frac : float
         Share of the run's best training accuracy that counts as fitted.
 
@@ -407,13 +537,11 @@ def compression_summary(df: pd.DataFrame, *, fit_frac: float = 0.99) -> pd.DataF
         ``fit_acc``, ``fit_i_tx``, ``final_i_tx``, ``compression`` (peak - final), ``after_fit`` (fit - final) and
         ``final_i_ty``; information in bits.
     """
-    need = {"epoch", "layer", "i_tx", "i_ty", "activation", "estimator", "n_bins", "train_acc"}
-    if not isinstance(df, pd.DataFrame) or df.empty or not need <= set(df.columns):
-        raise ValueError(f"`df` must be a non-empty output of information_plane with columns {sorted(need)}.")
     fit_frac = check_probability(fit_frac, "fit_frac", open_interval=False)
+    band = seed_band(plane)
     out = []
     keys = ["activation", "estimator", "n_bins", "layer"]
-    for key, g in df.sort_values("epoch").groupby(keys, dropna=False, sort=False):
+    for key, g in band.groupby(keys, dropna=False, sort=False):
         peak, last = g.loc[g["i_tx"].idxmax()], g.iloc[-1]
         fit = g[g["train_acc"] >= fit_frac * g["train_acc"].max()].iloc[0]
         drops = (peak["i_tx"] - last["i_tx"], fit["i_tx"] - last["i_tx"])
@@ -423,59 +551,111 @@ def compression_summary(df: pd.DataFrame, *, fit_frac: float = 0.99) -> pd.DataF
     return pd.DataFrame(out, columns=[*cols, "after_fit", "final_i_ty"])
 
 
-def layer_report(df: pd.DataFrame, *, estimator: str, n_bins: int, layer: int, fit_frac: float = 0.99) -> dict:
-    """The numbers a reader should look at for one layer and estimator setting, gathered from a run.
+@dataclass(frozen=True)
+class LayerReport:
+    """The numbers a reader should look at for one layer and estimator setting (seed means where seeds differ).
+
+    ``by_activation``: {activation: row of :func:`compression_summary` plus the final ``train_acc``/``test_acc``};
+    ``after_fit``: DataFrame with ``estimator``, ``n_bins`` and one column per activation holding the fall of I(X;T)
+    after fitting (bits), one row per estimator at the given ``n_bins``; ``saturated``: share of saturated tanh
+    units in the layer at the end (NaN without tanh); ``dead_first``/``dead_last``: ReLU hidden units constant on
+    all patterns at the first/last logged epoch, summed over seeds; ``exact``: {activation: {``first``, ``last``,
+    ``min``: exact float32 I(X;T) in bits, ``distinct_last``: distinct patterns}}; ``n_seeds``.
+    """
+
+    by_activation: dict
+    after_fit: pd.DataFrame
+    saturated: float
+    dead_first: int
+    dead_last: int
+    exact: dict
+    n_seeds: int
+
+
+def layer_report(
+    plane: pd.DataFrame, *, estimator: str, n_bins: int, layer: int, fit_frac: float = 0.99
+) -> LayerReport:
+    """Gather the numbers of one layer and estimator setting from a run's ``plane`` (``n_bins`` ignored for the KDE).
 
     Parameters
     ----------
-    df : DataFrame
-        Output of :func:`information_plane`.
+    plane : DataFrame
+        ``InfoPlaneResult.plane``.
     estimator : str
-        One of ``ESTIMATORS``; ``n_bins`` is ignored for ``"kde"``.
+        One of ``ESTIMATORS``.
     n_bins : int
         Bin count of the binning estimators.
     layer : int
         Layer 1..6.
     fit_frac : float
         Passed to :func:`compression_summary`.
-
-    Returns
-    -------
-    dict
-        ``"by_activation"``: {activation: row of :func:`compression_summary` plus ``train_acc``/``test_acc`` at the
-        end}; ``"after_fit"``: DataFrame with ``estimator``, ``n_bins`` and one column per activation holding the
-        fall of I(X;T) after fitting (bits), one row per estimator at the given ``n_bins``; ``"saturated"``: share
-        of saturated tanh units in the layer at the end (NaN without tanh); ``"dead_first"``/``"dead_last"``: ReLU
-        hidden units constant on all patterns at the first/last logged epoch; ``"exact"``: {activation: dict of
-        ``first``/``last``/``min`` exact float32 I(X;T) (bits) of the layer and ``distinct_last`` (patterns)}.
     """
     check_choice(estimator, "estimator", ESTIMATORS)
     layer = check_int(layer, "layer", low=1, high=len(SIZES) - 1)
-    summary = compression_summary(df, fit_frac=fit_frac)
+    summary = compression_summary(plane, fit_frac=fit_frac)
+    band = seed_band(plane)
     at_layer = summary[summary["layer"] == layer]
     pick = at_layer[(at_layer["estimator"] == estimator) & ((at_layer["n_bins"] == n_bins) | (estimator == "kde"))]
-    last = df[df["epoch"] == df["epoch"].max()]
+    last = band[band["epoch"] == band["epoch"].max()]
     by_act = {}
     for r in pick.to_dict("records"):
         acc = last[last["activation"] == r["activation"]].iloc[0]
         by_act[r["activation"]] = {**r, "train_acc": float(acc["train_acc"]), "test_acc": float(acc["test_acc"])}
-    sat = last[(last["activation"] == "tanh") & (last["layer"] == layer)]["frac_saturated"]
-    relu = df[(df["activation"] == "relu") & (df["layer"] < len(SIZES) - 1)]
-    dead = relu.drop_duplicates(["epoch", "layer"]).groupby("epoch")["dead_units"].sum()
+    final = plane[plane["epoch"] == plane["epoch"].max()]
+    sat = final[(final["activation"] == "tanh") & (final["layer"] == layer)]
+    relu = plane[(plane["activation"] == "relu") & (plane["layer"] < len(SIZES) - 1)]
+    dead = relu.drop_duplicates(["epoch", "seed", "layer"]).groupby("epoch")["dead_units"].sum()
     same_bins = at_layer[(at_layer["n_bins"] == n_bins).fillna(False) | (at_layer["estimator"] == "kde")]
     groups = same_bins.groupby(["estimator", "n_bins"], dropna=False, sort=False)
     after = [{"estimator": e, "n_bins": b, **dict(zip(g["activation"], g["after_fit"]))} for (e, b), g in groups]
     exact = {}
-    for act, g in (
-        df[df["layer"] == layer].drop_duplicates(["epoch", "activation"]).sort_values("epoch").groupby("activation")
-    ):
+    one_setting = band[(band["layer"] == layer)].drop_duplicates(["epoch", "activation"])
+    for act, g in one_setting.sort_values("epoch").groupby("activation"):
         exact[act] = {"first": float(g["exact_i_tx"].iloc[0]), "last": float(g["exact_i_tx"].iloc[-1]),
-                      "min": float(g["exact_i_tx"].min()), "distinct_last": int(g["distinct"].iloc[-1])}  # fmt: skip
-    return {
-        "exact": exact,
-        "by_activation": by_act,
-        "after_fit": pd.DataFrame(after),
-        "saturated": float(sat.iloc[0]) if len(sat) else float("nan"),
-        "dead_first": int(dead.iloc[0]) if len(dead) else 0,
-        "dead_last": int(dead.iloc[-1]) if len(dead) else 0,
-    }
+                      "min": float(g["exact_i_tx"].min()), "distinct_last": round(g["distinct"].iloc[-1])}  # fmt: skip
+    return LayerReport(
+        by_activation=by_act,
+        after_fit=pd.DataFrame(after),
+        saturated=float(sat.drop_duplicates("seed")["frac_saturated"].mean()) if len(sat) else float("nan"),
+        dead_first=int(dead.iloc[0]) if len(dead) else 0,
+        dead_last=int(dead.iloc[-1]) if len(dead) else 0,
+        exact=exact,
+        n_seeds=int(plane["seed"].nunique()),
+    )
+
+
+def drift_diffusion(gradients: pd.DataFrame) -> pd.DataFrame:
+    """Where each layer passes from drift (gradient mean > its minibatch noise) to diffusion (noise > mean).
+
+    Shwartz-Ziv & Tishby (2017) saw the norm of the mean gradient over an epoch's minibatches dominate its standard
+    deviation early (drift, high signal-to-noise), and fall below it later (diffusion). Per seed-mean curve:
+
+    Parameters
+    ----------
+    gradients : DataFrame
+        ``InfoPlaneResult.gradients``.
+
+    Returns
+    -------
+    DataFrame
+        One row per (activation, layer): ``snr_first`` and ``snr_last`` (seed-mean grad_mean / seed-mean grad_std at
+        the first and last recorded epoch; inf for full batch, where the std is 0), ``diffusion_epoch`` (first
+        recorded epoch with SNR < 1 after which it stays below 1 for at least half the remaining records; NaN if
+        never), ``mean_first``/``mean_last`` and ``std_first``/``std_last`` (seed means of the norms).
+    """
+    need = {"epoch", "activation", "seed", "layer", "grad_mean", "grad_std"}
+    if not isinstance(gradients, pd.DataFrame) or gradients.empty or not need <= set(gradients.columns):
+        raise ValueError(f"`gradients` must be a non-empty InfoPlaneResult.gradients with columns {sorted(need)}.")
+    mean = gradients.groupby(["activation", "layer", "epoch"], sort=True)[["grad_mean", "grad_std"]].mean()
+    out = []
+    for (act, layer), g in mean.groupby(level=["activation", "layer"], sort=False):
+        m, s = g["grad_mean"].to_numpy(), g["grad_std"].to_numpy()
+        snr = np.where(s > 0, m / np.where(s > 0, s, 1.0), np.inf)
+        epochs = g.index.get_level_values("epoch").to_numpy()
+        below = snr < 1.0
+        start = next((i for i in range(len(snr)) if below[i] and below[i:].mean() >= 0.5), None)
+        out.append({"activation": act, "layer": int(layer), "snr_first": float(snr[0]), "snr_last": float(snr[-1]),
+                    "diffusion_epoch": float(epochs[start]) if start is not None else float("nan"),
+                    "mean_first": float(m[0]), "mean_last": float(m[-1]),
+                    "std_first": float(s[0]), "std_last": float(s[-1])})  # fmt: skip
+    return pd.DataFrame(out)

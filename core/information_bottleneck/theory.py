@@ -21,9 +21,13 @@ from core._validation import check_array, check_int, check_real
 from core.information_bottleneck.info_plane import (  # noqa: F401 (re-exported: the information plane is part of this topic's API)
     ESTIMATORS,
     InfoPlaneConfig,
+    InfoPlaneResult,
+    LayerReport,
     compression_summary,
+    drift_diffusion,
     information_plane,
     layer_report,
+    seed_band,
     twelve_bit_task,
 )
 from core.information_bottleneck.iterative import (  # noqa: F401 (re-exported: the discrete IB solver is part of this topic's API)

@@ -42,7 +42,7 @@ def select_estimate(df: pd.DataFrame, estimator: str, n_bins: int) -> pd.DataFra
 
 
 def information_plane_chart(
-    df: pd.DataFrame,
+    band: pd.DataFrame,
     *,
     estimator: str,
     n_bins: int,
@@ -54,10 +54,13 @@ def information_plane_chart(
 ) -> alt.FacetChart:
     """Each layer's path through (I(X;T), I(T;Y)) over training, coloured by epoch, one panel per activation.
 
-    ``labels=False`` drops the layer numbers, which halves the cost of a redraw (for the live chart). With ``h_y``
-    the bound ``I(T;Y) <= min(I(X;T), H(Y))`` (data processing: T is a function of X) is drawn as a dashed line.
+    ``band`` is ``seed_band`` output: dots at the mean over seeds and, where seeds differ, thin bars from the min
+    to the max over seeds in both directions. ``labels=False`` drops the layer numbers, which halves the cost of a
+    redraw (for the live chart). With ``h_y`` the bound ``I(T;Y) <= min(I(X;T), H(Y))`` (data processing: T is a
+    function of X) is drawn as a dashed line.
     """
-    data = select_estimate(df, estimator, n_bins)[["epoch", "layer", "i_tx", "i_ty", "activation"]]
+    cols = ["epoch", "layer", "i_tx", "i_ty", "activation", "i_tx_lo", "i_tx_hi", "i_ty_lo", "i_ty_hi"]
+    data = select_estimate(band, estimator, n_bins).reindex(columns=cols)
     x = alt.X("i_tx:Q", title="I(X;T) (bits)", scale=alt.Scale(domain=[0, max_bits]))
     y = alt.Y("i_ty:Q", title="I(T;Y) (bits)", scale=alt.Scale(domain=[0, 1.02]))
     color = alt.Color(
@@ -68,18 +71,48 @@ def information_plane_chart(
     )
     base = alt.Chart().encode(x=x, y=y)
     paths = base.mark_line(color="#bbbbbb", strokeWidth=1).encode(detail="layer:N", order="epoch:Q")
-    dots = base.mark_circle(size=55, opacity=0.9).encode(
-        color=color, tooltip=["activation", "layer", "epoch", alt.Tooltip("i_tx:Q", format=".2f"), "i_ty"]
-    )
+    tip = ["activation", "layer", "epoch", alt.Tooltip("i_tx:Q", format=".2f"), alt.Tooltip("i_ty:Q", format=".3f")]
+    dots = base.mark_circle(size=55, opacity=0.9).encode(color=color, tooltip=tip)
+    spread = "datum.i_tx_hi > datum.i_tx_lo || datum.i_ty_hi > datum.i_ty_lo"
+    bars = alt.Chart().transform_filter(spread).mark_rule(strokeWidth=1, opacity=0.35, color="#777777")
+    h_bar = bars.encode(x=alt.X("i_tx_lo:Q"), x2="i_tx_hi:Q", y="i_ty:Q")
+    v_bar = bars.encode(x="i_tx:Q", y=alt.Y("i_ty_lo:Q"), y2="i_ty_hi:Q")
     newest = [alt.SortField("epoch", order="descending")]
     last = base.transform_window(rank="rank(epoch)", sort=newest, groupby=["layer"]).transform_filter("datum.rank == 1")
-    layers = [paths, dots]
+    layers = [paths, h_bar, v_bar, dots]
     if h_y is not None:
         bound = pd.DataFrame({"i_tx": [0.0, h_y, max_bits], "i_ty": [0.0, h_y, h_y]})
         layers.insert(0, alt.Chart(bound).mark_line(strokeDash=[6, 4], color="#999999").encode(x="i_tx:Q", y="i_ty:Q"))
     if labels:
         layers.append(last.mark_text(dx=8, dy=-6, fontSize=11, color="#333333").encode(text=alt.Text("layer:N")))
     return alt.layer(*layers, data=data).properties(width=panel_width, height=HEIGHT).facet(column=_BY_ACTIVATION)
+
+
+def gradient_chart(gradients: pd.DataFrame, *, panel_width: int = 360) -> alt.FacetChart:
+    """Drift and diffusion: each layer's gradient mean (solid) and spread (dashed) over an epoch's minibatches.
+
+    Norms of the mean and standard deviation of the layer's weight gradient against epoch, log-log, averaged over
+    seeds; one panel per activation.
+    """
+    rows = gradients.melt(
+        id_vars=["epoch", "activation", "seed", "layer"], value_vars=["grad_mean", "grad_std"], var_name="statistic"
+    )
+    rows["statistic"] = rows["statistic"].map({"grad_mean": "‖mean‖ (drift)", "grad_std": "‖std‖ (diffusion)"})
+    rows = rows[rows["value"] > 0]  # full batch: the std is 0 and has no place on a log axis
+    return (
+        alt.Chart(rows)
+        .transform_aggregate(value="mean(value)", groupby=["epoch", "activation", "layer", "statistic"])
+        .mark_line()
+        .encode(
+            x=alt.X("epoch:Q", title="epoch (log scale)", scale=alt.Scale(type="log")),
+            y=alt.Y("value:Q", title="norm of the weight gradient", scale=alt.Scale(type="log")),
+            color=alt.Color("layer:O", scale=alt.Scale(scheme="viridis"), legend=alt.Legend(orient="top")),
+            strokeDash=alt.StrokeDash("statistic:N", legend=alt.Legend(orient="top", title=None)),
+            tooltip=["activation", "layer", "statistic", "epoch", alt.Tooltip("value:Q", format=".3g")],
+        )
+        .properties(width=panel_width, height=HEIGHT)
+        .facet(column=_BY_ACTIVATION)
+    )
 
 
 def estimator_chart(
