@@ -21,40 +21,45 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def tab_runs() -> list[tuple]:
-    """(function, configuration, label) of the runs a tab starts, at their configurations' defaults."""
-    from core import rest_stop
-    from core.feature_learning import mup
-    from core.learnability import parity as learnability
-    from core.lottery_ticket import stability as lts
-    from core.lottery_ticket import supermask
-    from core.sinkhorn import scale as sinkhorn_scale
-    from core.universality import emergence, grokking
+TAB_RUNS = [  # (module, function, configuration class, configuration keywords, label)
+    ("core.lottery_ticket.supermask", "prune_at_init", "PruneAtInitConfig", {},
+     "lottery_ticket: pruning at init (tab)"),
+    ("core.lottery_ticket.supermask", "supermask_run", "SupermaskRunConfig", {"n_seeds": 3},
+     "lottery_ticket: strong tickets (tab)"),
+    ("core.lottery_ticket.stability", "instability", "InstabilityConfig", {}, "lottery_ticket: instability (tab)"),
+    ("core.learnability.parity", "parity_scaling", "ParitySweepConfig", {}, "learnability: parity sweep (tab)"),
+    ("core.learnability.parity", "hidden_progress", "HiddenProgressConfig", {}, "learnability: hidden progress (tab)"),
+    ("core.feature_learning.mup", "lr_transfer", "TransferConfig", {},
+     "feature_learning: learning-rate transfer (tab)"),
+    ("core.universality.grokking", "train_grokking", "GrokkingConfig", {}, "universality: grokking (tab)"),
+    ("core.universality.emergence", "train_addition_models", "AdditionConfig", {}, "universality: addition (tab)"),
+    ("core.rest_stop", "overparam_run", "OverparamConfig", {}, "rest_stop: overparameterised (tab)"),
+    ("core.sinkhorn.scale", "scale_run", "ScaleConfig", {}, "sinkhorn: past the LP (tab)"),
+    ("core.sinkhorn.flows", "loss_flows", "LossFlowConfig", {}, "sinkhorn: three losses as flows (tab)"),
+    ("core.information_bottleneck.info_plane", "information_plane", "InfoPlaneConfig", {"batch": 512, "epochs": 1000},
+     "information_bottleneck: drift and diffusion (tab)"),
+]  # fmt: skip
 
-    return [
-        (supermask.prune_at_init, supermask.PruneAtInitConfig(), "lottery_ticket: pruning at init (tab)"),
-        (supermask.supermask_run, supermask.SupermaskRunConfig(n_seeds=3), "lottery_ticket: strong tickets (tab)"),
-        (lts.instability, lts.InstabilityConfig(), "lottery_ticket: instability (tab)"),
-        (learnability.parity_scaling, learnability.ParitySweepConfig(), "learnability: parity sweep (tab)"),
-        (learnability.hidden_progress, learnability.HiddenProgressConfig(), "learnability: hidden progress (tab)"),
-        (mup.lr_transfer, mup.TransferConfig(), "feature_learning: learning-rate transfer (tab)"),
-        (grokking.train_grokking, grokking.GrokkingConfig(), "universality: grokking (tab)"),
-        (emergence.train_addition_models, emergence.AdditionConfig(), "universality: addition (tab)"),
-        (rest_stop.overparam_run, rest_stop.OverparamConfig(), "rest_stop: overparameterised (tab)"),
-        (sinkhorn_scale.scale_run, sinkhorn_scale.ScaleConfig(), "sinkhorn: past the LP (tab)"),
-    ]
+
+def tab_runs() -> list[tuple]:
+    """(function, configuration, label) of the runs a tab starts; runs a checkout does not have are left out."""
+    import importlib
+
+    runs = []
+    for module, fn, cls, kwargs, label in TAB_RUNS:
+        try:
+            mod = importlib.import_module(module)
+            runs.append((getattr(mod, fn), getattr(mod, cls)(**kwargs), label))
+        except (ImportError, AttributeError, TypeError):  # an older checkout (the baseline) may lack it
+            continue
+    return runs
 
 
 def all_runs() -> list[tuple]:
     """The default views (warm defaults) and, where the checkout has them, the tab runs."""
     from ui.warm_defaults import default_runs
 
-    runs = list(default_runs())
-    try:
-        runs += tab_runs()
-    except (ImportError, AttributeError):  # an older checkout (the baseline) may not have every tab run
-        pass
-    return runs
+    return [*default_runs(), *tab_runs()]
 
 
 def measure(repeats: int, only: list[str], on_row=None) -> dict:

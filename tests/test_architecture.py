@@ -162,3 +162,23 @@ def test_no_module_getattr_reexports(path: Path) -> None:
     tree = ast.parse(path.read_text(), filename=str(path))
     names = {n.name for n in tree.body if isinstance(n, ast.FunctionDef)}
     assert "__getattr__" not in names, f"{path.name} defines a module __getattr__: import the name where it lives"
+
+
+def _hand_written_loops(path: Path) -> list[str]:
+    """Loops that step an optimizer or backpropagate in their body (``opt.step()``, ``loss.backward()``)."""
+    found = []
+    for loop in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if not isinstance(loop, ast.For | ast.While):
+            continue
+        for node in ast.walk(loop):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and not node.args:
+                if node.func.attr in {"step", "backward"} and not node.keywords:
+                    found.append(f"line {loop.lineno}: a loop calling .{node.func.attr}()")
+                    break
+    return found
+
+
+@pytest.mark.parametrize("path", [p for p in CORE_FILES if p.name != "training.py"], ids=_rel)
+def test_training_goes_through_the_one_loop(path: Path) -> None:
+    loops = _hand_written_loops(path)
+    assert not loops, f"{_rel(path)} has its own training loop ({loops}): use core.training.train_loop"
