@@ -188,13 +188,15 @@ def test_the_grokked_embedding_concentrates_in_a_few_key_frequencies(grokked):
     mech = grokking_mechanism(TINY)
     pd.testing.assert_frame_equal(mech.history.drop(columns="key_share"), history)  # measuring changes nothing
     n_freq = TINY.modulus // 2
-    assert 1 <= len(mech.key_frequencies) <= n_freq // 2  # few of the 11
+    first = mech.spectrum[mech.spectrum.step == 0].power.to_numpy()
+    assert 1 <= len(mech.key_frequencies) < len(key_frequencies(first))  # fewer than at initialisation
     assert mech.chance_share == pytest.approx(2 * len(mech.key_frequencies) / TINY.modulus)
     share = mech.history.key_share.to_numpy()
-    assert share[0] < 2 * mech.chance_share  # at initialisation the key frequencies are ordinary
+    assert share[0] < 1.2 * mech.chance_share  # at initialisation the key frequencies are ordinary
+    assert share[-1] > share[0] + 0.15
     last = mech.spectrum[mech.spectrum.step == history.step.iloc[-1]]
     nonconstant = last.share[last.frequency > 0].sum()
-    assert share[-1] >= KEY_SHARE * nonconstant - 1e-9 and share[-1] > 3 * mech.chance_share
+    assert share[-1] >= KEY_SHARE * nonconstant - 1e-9
     sums = mech.spectrum.groupby("step").share.sum()
     np.testing.assert_allclose(sums.to_numpy(), 1.0)
     assert set(mech.spectrum.frequency) == set(range(n_freq + 1))

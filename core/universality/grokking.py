@@ -97,11 +97,15 @@ class _PairMLP(nn.Module):
         self.embed = nn.Embedding(modulus, embed_dim)
         self.mlp = make_mlp((2 * embed_dim, hidden, modulus))  # Linear(2E, H), ReLU, Linear(H, p)
 
+    def token_map(self) -> torch.Tensor:
+        """What the hidden layer receives from each residue: row ``x`` is ``[W_a e_x, W_b e_x]``, shape (p, 2H)."""
+        E, W = self.embed.weight, self.mlp[0].weight  # (p, E), (H, 2E)
+        d = E.shape[1]
+        return torch.cat([E @ W[:, :d].T, E @ W[:, d:].T], dim=1)  # (p, 2H) as operand a | as operand b
+
     def forward(self, pairs: torch.Tensor) -> torch.Tensor:
         first, act, last = self.mlp
-        E, W = self.embed.weight, first.weight  # (p, E), (H, 2E)
-        d = E.shape[1]
-        per_a, per_b = E @ W[:, :d].T, E @ W[:, d:].T  # (p, H) each: first-layer output per operand value
+        per_a, per_b = self.token_map().chunk(2, dim=1)  # (p, H) each: first-layer output per operand value
         return last(act(per_a[pairs[:, 0]] + per_b[pairs[:, 1]] + first.bias))  # (B, H) -> (B, p)
 
 
@@ -370,7 +374,9 @@ class GrokkingMechanism:
 
     ``history`` is :func:`train_grokking`'s, plus ``key_share``: the fraction of the embedding's squared norm in the
     key frequencies. ``spectrum`` is long: ``step``, ``frequency`` (0..p//2), ``power`` (squared norm),
-    ``share`` (of the whole squared norm at that step).
+    ``share`` (of the whole squared norm at that step). The embedding is the one the hidden layer sees
+    (``_PairMLP.token_map``: row ``x`` is ``[W_a e_x, W_b e_x]``), so directions of ``e_x`` that the first layer
+    ignores, which only weight decay removes, do not blur the spectrum.
     """
 
     history: pd.DataFrame
@@ -382,8 +388,10 @@ class GrokkingMechanism:
 def grokking_mechanism(config: GrokkingConfig = GrokkingConfig(), *, callback: Callback = None) -> GrokkingMechanism:
     """Train as :func:`train_grokking` and measure the Fourier spectrum of the embedding at every logged step.
 
-    The key frequencies are read from the embedding at the last step (:func:`key_frequencies`); their share of the
-    embedding's squared norm is then followed back through training (Nanda et al. 2023, fig. 3 and sec. 5).
+    The embedding is the network's map from a residue to the hidden layer's input, ``[W_a e_x, W_b e_x]`` (the
+    learned vector ``e_x`` as the first layer reads it; Nanda et al. 2023 read the embedding ``W_E`` of their
+    transformer the same way). The key frequencies are read from it at the last step (:func:`key_frequencies`);
+    their share of its squared norm is then followed back through training (Nanda et al. 2023, fig. 3 and sec. 5).
 
     Parameters
     ----------
@@ -398,7 +406,7 @@ def grokking_mechanism(config: GrokkingConfig = GrokkingConfig(), *, callback: C
     spectra: list[tuple[int, np.ndarray]] = []
 
     def probe(step: int, model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> dict:
-        spectra.append((step, fourier_spectrum(model.embed.weight)))
+        spectra.append((step, fourier_spectrum(model.token_map())))
         return {}
 
     history = train_grokking(config, callback=callback, probe=probe)
