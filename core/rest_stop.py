@@ -31,7 +31,15 @@ from core.data import digits_split
 from core.neural_collapse.metrics import collapse_metrics
 from core.training import Callback, autograd_step, eval_schedule, make_mlp, seeded_generator, train_loop
 from core.universality import double_descent as dd
-from core.universality.grokking import GrokkingConfig, generalisation_step, log_steps, memorisation_step, train_grokking
+from core.universality.grokking import (
+    GrokkingConfig,
+    fourier_spectrum,
+    generalisation_step,
+    key_frequencies,
+    log_steps,
+    memorisation_step,
+    train_grokking,
+)
 
 LENS_METRICS = ("train_acc", "test_acc", "NC1", "equiangularity", "weight_norm", "description_kbits", "fourier")
 MEASURED_STEPS = 40  # grokking_lens measures NC and description at ~40 of its logged steps (every k-th, and the last)
@@ -75,7 +83,8 @@ def fourier_components(embedding: np.ndarray | torch.Tensor, *, share: float = 0
     The embedding :math:`E \in \mathbb R^{p \times d}` (one row per residue) is Fourier-transformed along the token
     axis; frequency :math:`k = 1..\lfloor p/2 \rfloor` has power :math:`\sum_j |\hat E_{kj}|^2` (``k`` and ``p - k``
     together; ``k = 0``, the mean row, is left out). A network that has found the modular-addition algorithm uses a
-    few frequencies (Nanda et al. 2023); a random embedding spreads its power over all of them.
+    few frequencies (Nanda et al. 2023); a random embedding spreads its power over all of them. Computed with
+    :func:`core.universality.grokking.fourier_spectrum` and :func:`core.universality.grokking.key_frequencies`.
 
     Parameters
     ----------
@@ -89,14 +98,7 @@ def fourier_components(embedding: np.ndarray | torch.Tensor, *, share: float = 0
         The smallest number of frequencies (largest first) whose power reaches ``share`` of the total.
     """
     E = embedding.detach().cpu().numpy() if torch.is_tensor(embedding) else embedding
-    E = check_array(E, "embedding", ndim=2, min_len=3)  # (p, d)
-    s = check_probability(share, "share")
-    spectrum = (np.abs(np.fft.rfft(E, axis=0)) ** 2).sum(axis=1)  # (p // 2 + 1,) frequencies 0..p//2
-    power = spectrum[1:]
-    if power.sum() <= 1e-20 * spectrum.sum() or not spectrum.sum() > 0:  # rounding leaves ~1e-32 on constant rows
-        raise ValueError("`embedding` must vary across tokens (all rows are equal, so it has no Fourier power).")
-    cum = np.cumsum(np.sort(power)[::-1]) / power.sum()
-    return int(np.searchsorted(cum, s - 1e-12) + 1)
+    return len(key_frequencies(fourier_spectrum(check_array(E, "embedding", ndim=2, min_len=3)), share=share))
 
 
 def hidden_features(model: nn.Module, pairs: torch.Tensor) -> np.ndarray:
