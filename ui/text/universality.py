@@ -203,6 +203,11 @@ PHASE_DEFINITIONS = (
 )
 
 
+def _span(values, fmt: str) -> str:
+    lo, hi = values.min(), values.max()
+    return fmt.format(lo) if lo == hi else f"{fmt.format(lo)}–{fmt.format(hi)}"
+
+
 def phase_notice(phases) -> str:
     """The phase diagram's "what to notice": how many cells fall in each phase and where."""
     counts = phases.phase.value_counts()
@@ -211,9 +216,10 @@ def phase_notice(phases) -> str:
         cells = phases[phases.phase == name]
         if cells.empty:
             continue
-        where = f"weight decay {cells.weight_decay.min():g}–{cells.weight_decay.max():g}"
-        parts.append(f"{counts[name]} {name} ({where}, fractions {cells.train_fraction.min():.0%}–"
-                     f"{cells.train_fraction.max():.0%})")  # fmt: skip
+        wd, frac = _span(cells.weight_decay, "{:g}"), _span(cells.train_fraction, "{:.0%}")
+        n = int(counts[name])
+        verb = name if n == 1 else name.removesuffix("s")
+        parts.append(f"{n} run{'s' * (n != 1)} {verb} (weight decay {wd}, training fraction {frac})")
     groks = phases[phases.phase == "groks"]
     slow = ""
     if not groks.empty:
