@@ -183,12 +183,13 @@ def train_grokking(
                 record.update(probe(t, model, x_tr, y_tr))
         return record
 
-    solved_since: list[int | None] = [None]  # the first logged step of the current run of test accuracy >= 99%
+    solved_since: int | None = None  # the first logged step of the current stretch of test accuracy >= 99%
 
     def solved_long_enough(record: dict) -> bool:
-        since = solved_since[0]
-        solved_since[0] = (record["step"] if since is None else since) if record["test_acc"] >= 0.99 else None
-        return bool(cfg.patience) and solved_since[0] is not None and record["step"] - solved_since[0] >= cfg.patience
+        nonlocal solved_since
+        solved = record["test_acc"] >= 0.99
+        solved_since = (record["step"] if solved_since is None else solved_since) if solved else None
+        return bool(cfg.patience) and solved_since is not None and record["step"] - solved_since >= cfg.patience
 
     def relay(record: dict) -> None:
         if callback is not None:
