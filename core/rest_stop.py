@@ -29,9 +29,17 @@ from torch import nn
 from core._validation import check_array, check_int, check_probability, check_real
 from core.data import digits_split
 from core.neural_collapse.metrics import collapse_metrics
-from core.training import Callback, make_mlp, seeded_generator
+from core.training import Callback, autograd_step, eval_schedule, make_mlp, seeded_generator, train_loop
 from core.universality import double_descent as dd
-from core.universality.grokking import GrokkingConfig, generalisation_step, log_steps, memorisation_step, train_grokking
+from core.universality.grokking import (
+    GrokkingConfig,
+    fourier_spectrum,
+    generalisation_step,
+    key_frequencies,
+    log_steps,
+    memorisation_step,
+    train_grokking,
+)
 
 LENS_METRICS = ("train_acc", "test_acc", "NC1", "equiangularity", "weight_norm", "description_kbits", "fourier")
 MEASURED_STEPS = 40  # grokking_lens measures NC and description at ~40 of its logged steps (every k-th, and the last)
@@ -75,7 +83,8 @@ def fourier_components(embedding: np.ndarray | torch.Tensor, *, share: float = 0
     The embedding :math:`E \in \mathbb R^{p \times d}` (one row per residue) is Fourier-transformed along the token
     axis; frequency :math:`k = 1..\lfloor p/2 \rfloor` has power :math:`\sum_j |\hat E_{kj}|^2` (``k`` and ``p - k``
     together; ``k = 0``, the mean row, is left out). A network that has found the modular-addition algorithm uses a
-    few frequencies (Nanda et al. 2023); a random embedding spreads its power over all of them.
+    few frequencies (Nanda et al. 2023); a random embedding spreads its power over all of them. Computed with
+    :func:`core.universality.grokking.fourier_spectrum` and :func:`core.universality.grokking.key_frequencies`.
 
     Parameters
     ----------
@@ -89,14 +98,7 @@ def fourier_components(embedding: np.ndarray | torch.Tensor, *, share: float = 0
         The smallest number of frequencies (largest first) whose power reaches ``share`` of the total.
     """
     E = embedding.detach().cpu().numpy() if torch.is_tensor(embedding) else embedding
-    E = check_array(E, "embedding", ndim=2, min_len=3)  # (p, d)
-    s = check_probability(share, "share")
-    spectrum = (np.abs(np.fft.rfft(E, axis=0)) ** 2).sum(axis=1)  # (p // 2 + 1,) frequencies 0..p//2
-    power = spectrum[1:]
-    if power.sum() <= 1e-20 * spectrum.sum() or not spectrum.sum() > 0:  # rounding leaves ~1e-32 on constant rows
-        raise ValueError("`embedding` must vary across tokens (all rows are equal, so it has no Fourier power).")
-    cum = np.cumsum(np.sort(power)[::-1]) / power.sum()
-    return int(np.searchsorted(cum, s - 1e-12) + 1)
+    return len(key_frequencies(fourier_spectrum(check_array(E, "embedding", ndim=2, min_len=3)), share=share))
 
 
 def hidden_features(model: nn.Module, pairs: torch.Tensor) -> np.ndarray:
@@ -478,17 +480,15 @@ class OverparamResult:
     networks: pd.DataFrame  # width, n_params, metric (train_error, test_error, NC1), value
 
 
-def _train_width(split, width: int, cfg: OverparamConfig, gen: torch.Generator, report) -> dict:
+def _train_width(
+    split, width: int, cfg: OverparamConfig, gen: torch.Generator, callback: Callback, progress: tuple[float, float]
+) -> dict:
     x, y, xt, yt = (torch.as_tensor(a) for a in (split.x_train, split.y_train, split.x_test, split.y_test))
     model = make_mlp((x.shape[1], width, width, split.n_classes), generator=gen)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    for step in range(1, cfg.steps + 1):
-        loss = nn.functional.cross_entropy(model(x), y)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        if step % 100 == 0:
-            report(step)
+    step = autograd_step(lambda _: nn.functional.cross_entropy(model(x), y), opt)
+    train_loop(step, steps=cfg.steps, evaluate=lambda t: {"width": width}, eval_steps=eval_schedule(cfg.steps, 100),
+               callback=callback, progress=progress)  # fmt: skip
     with torch.no_grad():
         h = model[:-1](x).numpy()  # (n, width) the last hidden layer (after its ReLU)
         train_err = float((model(x).argmax(1) != y).float().mean())
@@ -518,7 +518,8 @@ def overparam_run(config: OverparamConfig = OverparamConfig(), *, callback: Call
     ----------
     config : OverparamConfig
     callback : callable, optional
-        Gets ``progress`` every 100 steps, and after each width its row of the network table.
+        Gets ``progress``, ``width``, ``step`` and the step's training ``loss`` every 100 steps, and after each width
+        its row of the network table.
 
     Returns
     -------
@@ -530,22 +531,17 @@ def overparam_run(config: OverparamConfig = OverparamConfig(), *, callback: Call
     widths = [check_int(w, "widths", low=1, high=2048) for w in cfg.widths]
     if not widths:
         raise ValueError("`widths` must list at least one width. Got none instead.")
-    steps = check_int(cfg.steps, "steps", low=1, high=100_000)
+    check_int(cfg.steps, "steps", low=1, high=100_000)
     check_real(cfg.lr, "lr", low=0.0, high=1.0, low_inclusive=False)
     check_real(cfg.weight_decay, "weight_decay", low=0.0, high=10.0)
     feats = feature_sweep(n_train=cfg.n_train, noise=cfg.noise, n_trials=cfg.n_trials, seed=cfg.seed)
     split = digits_split(n_train=cfg.digits_train, seed=cfg.seed)
     gen = seeded_generator(cfg.seed)
-    rows = []
-    for i, w in enumerate(sorted(set(widths))):
-
-        def report(step: int, i: int = i, w: int = w) -> None:
-            if callback is not None:
-                callback({"progress": (i + step / steps) / len(widths), "width": w})
-
-        rows.append(_train_width(split, w, cfg, gen, report))
+    rows, todo = [], sorted(set(widths))
+    for i, w in enumerate(todo):
+        rows.append(_train_width(split, w, cfg, gen, callback, (i / len(todo), (i + 1) / len(todo))))
         if callback is not None:
-            callback({**rows[-1], "progress": (i + 1) / len(widths)})
+            callback({**rows[-1], "progress": (i + 1) / len(todo)})
     nets = pd.DataFrame(rows).melt(id_vars=["width", "n_params"], var_name="metric")
     return OverparamResult(feats, nets)
 

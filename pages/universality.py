@@ -4,22 +4,15 @@ import streamlit as st
 
 from core.universality import double_descent as dd
 from core.universality import emergence as em
-from core.universality.grokking import OPERATIONS, SYMBOLS, GrokkingConfig, grokking_summary, train_grokking
+from core.universality.grokking import OPERATIONS, SYMBOLS, GrokkingConfig, grokking_mechanism, grokking_summary
+from core.universality.grokking_phases import PhaseConfig, phase_sweep
 from ui import controls
 from ui.charts import universality as uc
 from ui.page import compute, header, notice, references, show_chart
 from ui.runs import live_run
 from ui.text import universality as ux
 
-header(
-    "Universality: double descent, grokking, emergence",
-    "Three surprises seen across models and data. Once a model can fit its training set exactly, test error peaks "
-    "and then falls again (*double descent*). A network can be 100% right on its training data and at chance on "
-    "test data for thousands of steps, then suddenly generalise (*grokking*). And an ability can seem to switch on "
-    "at some scale when only the yardstick is all-or-nothing (*emergence*).",
-    r"R(\gamma) = \begin{cases} \sigma^2 \frac{\gamma}{1-\gamma} & \gamma = \frac pn < 1 \\ r^2\big(1 - \frac1\gamma"
-    r"\big) + \frac{\sigma^2}{\gamma - 1} & \gamma > 1 \end{cases} \qquad \text{exact match} = p_{\text{token}}^{\,L}",
-)
+header(ux.TITLE, ux.INTRO, ux.FORMULA)
 D = GrokkingConfig()
 PRIMES = [23, 31, 41, 47, 53, 59, 67, 71, 83, 97]
 BASE = {"uv_op": "add", "uv_mod": 59, "uv_frac": 0.4, "uv_wd": 1.0}
@@ -45,6 +38,11 @@ with st.sidebar:
     g["weight_decay"] = controls.select_slider("Weight decay", [0.0, 0.1, 0.3, 1.0, 2.0, 3.0], 1.0, key="uv_wd")
     g["steps"] = controls.select_slider("Step budget", [300, 1000, 2000, 3000, 6000, 10000], D.steps, key="uv_steps")
     stop = controls.toggle(f"Stop {D.patience} steps after test accuracy ≥ 99%", True, key="uv_stop")
+    st.subheader("Grokking phases")
+    pmod = controls.select_slider("Phases: modulus p", [11, 17, 23, 29], PhaseConfig().modulus, key="uv_pmod")
+    psteps = controls.select_slider(
+        "Phases: steps per run", [300, 500, 1000, 2000], PhaseConfig().steps, key="uv_psteps"
+    )
     st.subheader("Emergence")
     ptm = controls.select(
         "Per-token model (idealised)", em.PER_TOKEN_MODELS, ux.EMERGENCE_DEFAULTS["model"], key="uv_ptm"
@@ -55,7 +53,7 @@ with st.sidebar:
     widest = controls.select_slider("Addition: widest model", [32, 64, 128, 256, 512], 512, key="uv_widest")
     seed = controls.seed(key="uv_seed")
 
-tabs = st.tabs(["Double descent", "Grokking", "Emergence"], key="uv_part", bind="query-params")
+tabs = st.tabs(["Double descent", "Grokking", "Grokking phases", "Emergence"], key="uv_part", bind="query-params")
 if tabs[0].open:
     with tabs[0]:
         st.markdown(ux.dd_intro(n, trials))
@@ -104,24 +102,37 @@ if tabs[1].open:
         st.markdown(ux.GROKKING_INTRO.format(op=op, mod=mod, frac=g["train_fraction"]))
         cfg = GrokkingConfig(**g, patience=D.patience if stop else 0, seed=seed)
         label = f"Training on (a {op} b) mod {mod} for up to {cfg.steps:,} steps"
-        hist = live_run(train_grokking, cfg, label=label, key="uv_grok", live_chart=uc.live_grokking_chart)
-        if hist is not None:
+        run = live_run(grokking_mechanism, cfg, label=label, key="uv_grok", live_chart=uc.live_grokking_chart)
+        if run is not None:
+            hist = run.history
             s = compute(grokking_summary, hist)
             chart = uc.grokking_chart(hist, memorised=s.memorised_step, generalised=s.generalised_step)
             show_chart(chart, hist, name="grokking")
-            show_chart(uc.weight_norm_chart(hist), hist, name="grokking weight norm")
-            mem = f"memorised its training pairs at step {s.memorised_step} (test accuracy then "
-            mem = f"{mem}{s.test_acc_at_memorisation:.0%})" if s.memorised_step else "never memorised (train < 99%)"
-            gen = f"generalised (test ≥ 95%) at step {s.generalised_step}, {s.delay:.0f}× later" if s.delay else ""
-            gen = gen or f"did not reach 95% test accuracy within {s.last_step:,} steps (best {s.best_test_acc:.0%})"
-            why = ux.NO_DECAY if not g["weight_decay"] and not s.delay else ""
-            notice(
-                f"The network {mem}, and {gen}. Its weight norm went {s.norm_start:.0f} → {s.norm_peak:.0f} (peak) → "
-                f"{s.norm_end:.0f} by step {s.last_step:,}.{why}"
-            )
+            notice(ux.grokking_notice(s, weight_decay=g["weight_decay"]))
+            left, right = st.columns(2)
+            with left:
+                show_chart(uc.grokking_loss_chart(hist), hist, name="grokking loss")
+            with right:
+                show_chart(uc.weight_norm_chart(hist), hist, name="grokking weight norm")
+            st.markdown(ux.MECHANISM_INTRO)
+            spectrum = uc.spectrum_chart(run.spectrum, key=run.key_frequencies)
+            show_chart(spectrum, run.spectrum, name="embedding spectrum")
+            chart = uc.key_share_chart(hist, chance=run.chance_share, generalised=s.generalised_step)
+            show_chart(chart, hist[["step", "key_share"]], name="key frequency share")
+            notice(ux.mechanism_notice(run, s, modulus=mod))
 
 if tabs[2].open:
     with tabs[2]:
+        pcfg = PhaseConfig(modulus=pmod, steps=psteps, seed=seed)
+        st.markdown(ux.phase_intro(pcfg) + "\n" + ux.PHASE_DEFINITIONS)
+        label = f"Training {len(pcfg.train_fractions) * len(pcfg.weight_decays)} runs on (a + b) mod {pmod}"
+        res = live_run(phase_sweep, pcfg, label=label, key="uv_phase", live_chart=uc.live_phase_chart)
+        if res is not None:
+            show_chart(uc.phase_chart(res.phases), res.phases, name="grokking phases")
+            notice(ux.phase_notice(res.phases))
+
+if tabs[3].open:
+    with tabs[3]:
         st.markdown(ux.EMERGENCE_INTRO)
         curves = compute(em.metric_curves, length=length, alpha=alpha, model=ptm, n_points=401)
         if curves is not None:
@@ -153,17 +164,4 @@ if tabs[2].open:
                 f"independent digit errors would give, stays within {a.max_gap_independent:.2f} of exact match."
             )
 
-references(
-    [
-        "M. Belkin, D. Hsu, S. Ma, S. Mandal, *Reconciling modern machine-learning practice and the classical "
-        "bias-variance trade-off*, PNAS 116 (2019).",
-        "T. Hastie, A. Montanari, S. Rosset, R. J. Tibshirani, *Surprises in high-dimensional ridgeless least "
-        "squares interpolation*, Ann. Statist. 50 (2022).",
-        "A. Power, Y. Burda, H. Edwards, I. Babuschkin, V. Misra, *Grokking: generalization beyond overfitting on "
-        "small algorithmic datasets*, arXiv:2201.02177 (2022).",
-        "Z. Liu, E. J. Michaud, M. Tegmark, *Omnigrok: grokking beyond algorithmic data*, ICLR 2023.",
-        "J. Wei et al., *Emergent abilities of large language models*, TMLR 2022.",
-        "R. Schaeffer, B. Miranda, S. Koyejo, *Are emergent abilities of large language models a mirage?*, "
-        "NeurIPS 2023.",
-    ]
-)
+references(ux.REFERENCES)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import pytest
 
@@ -12,6 +13,7 @@ from ui.text.universality import EMERGENCE_DEFAULTS
 
 DD = {"uv_part": "Double descent", "uv_n": "20", "uv_trials": "1"}
 GROK = {"uv_part": "Grokking", "uv_mod": "23", "uv_frac": "0.7", "uv_lr": "0.01", "uv_steps": "300"}
+PHASES = {"uv_part": "Grokking phases", "uv_pmod": "11", "uv_psteps": "300"}
 EMERGE = {"uv_part": "Emergence", "uv_digits": "2", "uv_widest": "32", "uv_len": "20"}
 
 
@@ -45,11 +47,26 @@ def test_one_control_change_reruns_cleanly():
     assert not any("With ridge" in t for t in _notices(at))
 
 
-def test_grokking_tiny_run_quotes_its_milestones():
+def test_grokking_tiny_run_quotes_its_milestones_and_its_key_frequencies():
     at = open_page("universality", GROK)
     assert_clean(at)
-    assert len(_charts(at)) == 2
-    assert any("memorised its training pairs at step" in t for t in _notices(at))
+    assert len(_charts(at)) == 5  # accuracy, loss, weight norm, the embedding's spectrum, the key frequencies' share
+    notes = _notices(at)
+    assert any("memorised its training pairs at step" in t for t in notes)
+    assert any("of the 11 frequencies carry 80% of the final embedding: k =" in t for t in notes)
+    assert any("at initialisation (step 0)" in t and "a random embedding would give them" in t for t in notes)
+    downloads = {b.proto.label for b in at.get("download_button")}
+    assert "CSV" in downloads
+
+
+def test_phase_diagram_tiny_sweep_classifies_every_cell():
+    at = open_page("universality", PHASES, timeout=180)
+    assert_clean(at)
+    assert widget(at, "uv_pmod").value == 11 and widget(at, "uv_psteps").value == 300
+    assert len(_charts(at)) == 1
+    notes = _notices(at)
+    assert len(notes) == 1 and re.search(r"\d+ runs? (learn|grok|memorise|fail)s?\b", notes[0])
+    assert any("groks" in m.value and "memorises" in m.value for m in at.markdown)  # the definitions are shown
 
 
 def test_emergence_renders_analytic_and_computed_parts():

@@ -7,12 +7,18 @@ import pandas as pd
 import pytest
 import torch
 
+from core.training import init_default_, seeded_generator
 from core.universality.grokking import (
+    KEY_SHARE,
     GrokkingConfig,
     _PairMLP,
     first_step,
+    fourier_basis,
+    fourier_spectrum,
     generalisation_step,
+    grokking_mechanism,
     grokking_summary,
+    key_frequencies,
     log_steps,
     memorisation_step,
     modular_dataset,
@@ -42,8 +48,7 @@ def test_modular_dataset_is_the_full_operation_table():
 
 
 def test_the_factorised_forward_equals_linear_on_the_concatenated_embeddings():
-    torch.manual_seed(0)
-    model = _PairMLP(11, 8, 16)
+    model = init_default_(_PairMLP(11, 8, 16), seeded_generator(0))
     pairs = torch.as_tensor(modular_dataset("add", 11)[0])
     reference = model.mlp(model.embed(pairs).flatten(1))  # Linear on [e_a, e_b]
     torch.testing.assert_close(model(pairs), reference, rtol=1e-5, atol=1e-5)
@@ -118,3 +123,80 @@ def test_bad_inputs_give_clear_messages():
         train_grokking({"modulus": 23})
     with pytest.raises(ValueError, match="`history` must be a train_grokking DataFrame"):
         memorisation_step(pd.DataFrame({"step": [1]}))
+
+
+# --- the mechanism: the Fourier spectrum of the embedding ----------------------------------------------------------
+
+
+def _numpy_fft_power(E: np.ndarray) -> np.ndarray:
+    """Power per frequency from numpy's FFT: |X_k|^2 / p for k = 0 and p / 2, 2 |X_k|^2 / p otherwise (Parseval)."""
+    p = E.shape[0]
+    X2 = (np.abs(np.fft.rfft(E, axis=0)) ** 2).sum(axis=1)  # (p // 2 + 1,)
+    weight = np.full(X2.shape, 2.0 / p)
+    weight[0] = 1.0 / p
+    if p % 2 == 0:
+        weight[-1] = 1.0 / p
+    return weight * X2
+
+
+@pytest.mark.parametrize("p", [23, 12, 2])
+def test_fourier_spectrum_matches_numpy_fft_and_parseval(p):
+    rng = np.random.default_rng(p)
+    E = rng.normal(size=(p, 7)) + 2.0  # (p, 7) with a constant offset
+    power = fourier_spectrum(E)
+    assert power.shape == (p // 2 + 1,)
+    np.testing.assert_allclose(power, _numpy_fft_power(E), rtol=1e-10, atol=1e-12)
+    assert power.sum() == pytest.approx((E**2).sum(), rel=1e-12)  # Parseval: all of the squared norm
+    B = fourier_basis(p)
+    np.testing.assert_allclose(B @ B.T, np.eye(p), atol=1e-12)  # orthonormal
+    np.testing.assert_allclose(fourier_spectrum(torch.as_tensor(E)), power, rtol=1e-6)
+
+
+def test_a_pure_frequency_embedding_puts_all_its_norm_in_that_frequency():
+    p, k = 23, 5
+    x = np.arange(p)[:, None]
+    v = np.random.default_rng(0).normal(size=(1, 16))
+    E = np.cos(2 * np.pi * k * x / p) * v + 0.3 * np.sin(2 * np.pi * k * x / p) * v[:, ::-1]  # (p, 16)
+    power = fourier_spectrum(E)
+    assert power[k] == pytest.approx((E**2).sum(), rel=1e-12)
+    assert np.delete(power, k).max() < 1e-20 * power[k]
+    assert key_frequencies(power) == (k,)
+
+
+def test_key_frequencies_are_the_fewest_strong_ones():
+    p = 23
+    x = np.arange(p)[:, None]
+    v = np.random.default_rng(1).normal(size=(1, 8))
+    E = np.cos(2 * np.pi * 3 * x / p) * v + 0.6 * np.sin(2 * np.pi * 7 * x / p) * v + 4.0  # power 1 : 0.36
+    power = fourier_spectrum(E)
+    assert key_frequencies(power) == (3, 7)  # 3 alone carries 1 / 1.36 = 74% < 80% of the non-constant power
+    assert key_frequencies(power, share=0.7) == (3,)  # the constant offset (frequency 0) never counts
+    random = key_frequencies(fourier_spectrum(np.random.default_rng(2).normal(size=(p, 64))))
+    assert len(random) >= 7  # of 11: a random embedding has no few key frequencies
+    with pytest.raises(ValueError, match="must vary across tokens"):
+        key_frequencies(fourier_spectrum(np.ones((p, 4))))
+    with pytest.raises(ValueError, match="`power` must be a spectrum of squared norms"):
+        key_frequencies(np.array([1.0, -1.0, 2.0]))
+    with pytest.raises(ValueError, match="`share` must be"):
+        key_frequencies(power, share=1.0)
+    with pytest.raises(ValueError, match="`embedding` must"):
+        fourier_spectrum(np.ones(5))
+
+
+def test_the_grokked_embedding_concentrates_in_a_few_key_frequencies(grokked):
+    history, _ = grokked
+    mech = grokking_mechanism(TINY)
+    pd.testing.assert_frame_equal(mech.history.drop(columns="key_share"), history)  # measuring changes nothing
+    n_freq = TINY.modulus // 2
+    first = mech.spectrum[mech.spectrum.step == 0].power.to_numpy()
+    assert 1 <= len(mech.key_frequencies) < len(key_frequencies(first))  # fewer than at initialisation
+    assert mech.chance_share == pytest.approx(2 * len(mech.key_frequencies) / TINY.modulus)
+    share = mech.history.key_share.to_numpy()
+    assert share[0] < 1.2 * mech.chance_share  # at initialisation the key frequencies are ordinary
+    assert share[-1] > share[0] + 0.15
+    last = mech.spectrum[mech.spectrum.step == history.step.iloc[-1]]
+    nonconstant = last.share[last.frequency > 0].sum()
+    assert share[-1] >= KEY_SHARE * nonconstant - 1e-9
+    sums = mech.spectrum.groupby("step").share.sum()
+    np.testing.assert_allclose(sums.to_numpy(), 1.0)
+    assert set(mech.spectrum.frequency) == set(range(n_freq + 1))

@@ -21,7 +21,7 @@ import torch
 from torch import nn
 
 from core._validation import check_array, check_choice, check_int, check_positive, check_real
-from core.training import Callback, make_mlp, resolve_device, seeded_generator
+from core.training import Callback, autograd_step, eval_schedule, make_mlp, resolve_device, seeded_generator, train_loop
 
 METRICS = ("per-token accuracy", "exact match", "token edit distance")
 SCALE_RANGE = (1e7, 1e12)  # parameters: the range of the analytic curves (small to large language models)
@@ -337,8 +337,8 @@ def train_addition_models(config: AdditionConfig = AdditionConfig(), *, callback
     config : AdditionConfig
         Task, widths and budget.
     callback : callable, optional
-        Called every 25 steps with ``progress``, ``width``, ``n_params``, ``step`` and ``loss`` (training
-        cross-entropy per digit, nats).
+        Called every 25 steps with ``progress``, ``width``, ``n_params``, ``step`` and ``loss`` (the step's
+        training cross-entropy per digit, nats).
 
     Returns
     -------
@@ -354,19 +354,21 @@ def train_addition_models(config: AdditionConfig = AdditionConfig(), *, callback
     rows: list[dict] = []
     for k, width in enumerate(cfg.widths):
         model = make_mlp((20 * cfg.digits, width, 10 * L), generator=gen).to(device)
-        opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
         n_params = sum(p.numel() for p in model.parameters())
-        for step in range(1, cfg.steps + 1):
-            x, y = (t.to(device) for t in _addition_batch(cfg.batch, cfg.digits, gen))
-            loss = nn.functional.cross_entropy(model(x).view(-1, L, 10).transpose(1, 2), y)  # (B, 10, L) vs (B, L)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            if callback is not None and (step % 25 == 0 or step == cfg.steps):
-                progress = (k + step / cfg.steps) / len(cfg.widths)
-                callback(
-                    {"progress": progress, "width": width, "n_params": n_params, "step": step, "loss": loss.item()}
-                )
+
+        def loss_fn(_: None, model: nn.Module = model) -> torch.Tensor:
+            x, y = (t.to(device) for t in _addition_batch(cfg.batch, cfg.digits, gen))  # fresh sums every step
+            return nn.functional.cross_entropy(model(x).view(-1, L, 10).transpose(1, 2), y)  # (B, 10, L) vs (B, L)
+
+        train_loop(
+            autograd_step(loss_fn, torch.optim.Adam(model.parameters(), lr=cfg.lr)),
+            steps=cfg.steps,
+            evaluate=lambda t, w=width, n=n_params: {"width": w, "n_params": n},
+            eval_steps=eval_schedule(cfg.steps, 25),
+            device=device,
+            callback=callback,
+            progress=(k / len(cfg.widths), (k + 1) / len(cfg.widths)),
+        )
         with torch.no_grad():
             right = (model(x_test).view(-1, L, 10).argmax(dim=2) == y_test).float()  # (n_test, L)
         p = float(right.mean())

@@ -22,14 +22,15 @@ import pandas as pd
 import torch
 from torch import nn
 
-from core._validation import check_choice, check_int, check_probability, check_real
-from core.training import Callback, init_default_, make_mlp, resolve_device, seeded_generator
+from core._validation import check_array, check_choice, check_int, check_probability, check_real
+from core.training import Callback, autograd_step, init_default_, make_mlp, resolve_device, seeded_generator, train_loop
 
 OPERATIONS = ("add", "subtract", "multiply", "divide")
 SYMBOLS = {"add": "+", "subtract": "−", "multiply": "×", "divide": "÷"}
 Probe = Callable[[int, nn.Module, torch.Tensor, torch.Tensor], dict] | None
 MEMORISED = 0.99  # train accuracy that counts as memorised
 GENERALISED = 0.95  # test accuracy that counts as generalised
+KEY_SHARE = 0.8  # key frequencies: the fewest that carry 80% of the embedding's non-constant power at the end
 
 
 @dataclass(frozen=True)
@@ -96,11 +97,15 @@ class _PairMLP(nn.Module):
         self.embed = nn.Embedding(modulus, embed_dim)
         self.mlp = make_mlp((2 * embed_dim, hidden, modulus))  # Linear(2E, H), ReLU, Linear(H, p)
 
+    def token_map(self) -> torch.Tensor:
+        """What the hidden layer receives from each residue: row ``x`` is ``[W_a e_x, W_b e_x]``, shape (p, 2H)."""
+        E, W = self.embed.weight, self.mlp[0].weight  # (p, E), (H, 2E)
+        d = E.shape[1]
+        return torch.cat([E @ W[:, :d].T, E @ W[:, d:].T], dim=1)  # (p, 2H) as operand a | as operand b
+
     def forward(self, pairs: torch.Tensor) -> torch.Tensor:
         first, act, last = self.mlp
-        E, W = self.embed.weight, first.weight  # (p, E), (H, 2E)
-        d = E.shape[1]
-        per_a, per_b = E @ W[:, :d].T, E @ W[:, d:].T  # (p, H) each: first-layer output per operand value
+        per_a, per_b = self.token_map().chunk(2, dim=1)  # (p, H) each: first-layer output per operand value
         return last(act(per_a[pairs[:, 0]] + per_b[pairs[:, 1]] + first.bias))  # (B, H) -> (B, p)
 
 
@@ -169,30 +174,34 @@ def train_grokking(
     x_tr, y_tr, x_te, y_te = x[:n_train], y[:n_train], x[n_train:], y[n_train:]  # (n, 2), (n,), (N - n, 2), ...
     model = init_default_(_PairMLP(cfg.modulus, cfg.embed_dim, cfg.hidden), gen).to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, betas=(0.9, cfg.beta2), weight_decay=cfg.weight_decay)
-    logged = set(log_steps(cfg.steps).tolist())
-    records: list[dict] = []
-    solved_since: int | None = None
-    for step in range(cfg.steps + 1):
-        if step > 0:
-            loss = nn.functional.cross_entropy(model(x_tr), y_tr)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-        if step not in logged:
-            continue
-        record = {"step": step, **_measure(model, x_tr, y_tr, x_te, y_te)}
+    step = autograd_step(lambda _: nn.functional.cross_entropy(model(x_tr), y_tr), opt)
+
+    def measure(t: int) -> dict:
+        record = _measure(model, x_tr, y_tr, x_te, y_te)
         if probe is not None:
             with torch.no_grad():
-                record.update(probe(step, model, x_tr, y_tr))
-        records.append(record)
+                record.update(probe(t, model, x_tr, y_tr))
+        return record
+
+    solved_since: int | None = None  # the first logged step of the current stretch of test accuracy >= 99%
+
+    def solved_long_enough(record: dict) -> bool:
+        nonlocal solved_since
+        solved = record["test_acc"] >= 0.99
+        solved_since = (record["step"] if solved_since is None else solved_since) if solved else None
+        return bool(cfg.patience) and solved_since is not None and record["step"] - solved_since >= cfg.patience
+
+    def relay(record: dict) -> None:
         if callback is not None:
-            callback({**record, "progress": step / cfg.steps})
-        solved_since = (solved_since if solved_since is not None else step) if record["test_acc"] >= 0.99 else None
-        if cfg.patience and solved_since is not None and step - solved_since >= cfg.patience:
-            if callback is not None:
-                callback({**record, "progress": 1.0})
-            break
-    return pd.DataFrame.from_records(records)
+            callback({k: v for k, v in record.items() if k != "loss"})
+
+    records = train_loop(
+        step, steps=cfg.steps, evaluate=measure, eval_steps=log_steps(cfg.steps).tolist(), device=device,
+        callback=relay, stop=solved_long_enough,
+    )  # fmt: skip
+    if callback is not None and records[-1]["step"] < cfg.steps:  # stopped early: the run is complete
+        relay({**records[-1], "progress": 1.0})
+    return pd.DataFrame.from_records(records).drop(columns="loss")
 
 
 @torch.no_grad()
@@ -272,3 +281,144 @@ def grokking_summary(history: pd.DataFrame) -> GrokkingSummary:
         norm_peak=float(norm.max()),
         norm_end=float(norm.iloc[-1]),
     )
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The mechanism: the Fourier spectrum of the learned embedding (Nanda et al. 2023).
+
+
+def fourier_basis(modulus: int) -> np.ndarray:
+    r"""The real orthonormal Fourier basis of functions on the residues ``0..p-1``, one basis vector per row.
+
+    Row 0 is the constant :math:`1/\sqrt p`; for frequency :math:`k = 1..\lceil p/2 \rceil - 1` rows ``2k - 1`` and
+    ``2k`` are :math:`\sqrt{2/p}\cos(2\pi k x / p)` and :math:`\sqrt{2/p}\sin(2\pi k x / p)`; for even ``p`` the last
+    row is the alternating :math:`(-1)^x / \sqrt p` (frequency ``p/2``).
+
+    Returns
+    -------
+    ndarray of shape (p, p)
+        Orthonormal: ``B @ B.T = I``.
+    """
+    p = check_int(modulus, "modulus", low=2, high=10_000)
+    x = np.arange(p)
+    rows = [np.full(p, 1 / np.sqrt(p))]
+    for k in range(1, (p + 1) // 2):
+        angle = 2 * np.pi * k * x / p  # (p,)
+        rows += [np.sqrt(2 / p) * np.cos(angle), np.sqrt(2 / p) * np.sin(angle)]
+    if p % 2 == 0:
+        rows.append((-1.0) ** x / np.sqrt(p))
+    return np.stack(rows)  # (p, p)
+
+
+def fourier_spectrum(embedding: np.ndarray | torch.Tensor) -> np.ndarray:
+    r"""Squared norm of a token embedding per frequency: how much of it each Fourier mode over the tokens carries.
+
+    The embedding :math:`E \in \mathbb R^{p \times d}` (row ``x`` the vector of residue ``x``) is written in the
+    basis of :func:`fourier_basis`, :math:`C = B E`; frequency ``k`` has power
+    :math:`P_k = \|C_{\cos k}\|^2 + \|C_{\sin k}\|^2` (one row for ``k = 0`` and for ``k = p/2``). By Parseval,
+    :math:`\sum_k P_k = \|E\|_F^2`. A network that computes ``a + b mod p`` with the trigonometric algorithm puts
+    its embedding into a few key frequencies (Nanda et al. 2023, fig. 3); a random embedding spreads it evenly,
+    ``2/p`` of the norm per frequency on average.
+
+    Parameters
+    ----------
+    embedding : array or tensor of shape (p, d)
+
+    Returns
+    -------
+    ndarray of shape (p // 2 + 1,)
+        ``P_k`` for ``k = 0 .. p // 2``, in squared embedding units.
+    """
+    E = embedding.detach().cpu().numpy() if torch.is_tensor(embedding) else embedding
+    E = check_array(E, "embedding", ndim=2, min_len=2)  # (p, d)
+    p = E.shape[0]
+    C2 = ((fourier_basis(p) @ E) ** 2).sum(axis=1)  # (p,) squared norm per basis vector
+    power = np.zeros(p // 2 + 1)
+    power[0] = C2[0]
+    n_pairs = (p + 1) // 2 - 1
+    power[1 : n_pairs + 1] = C2[1 : 2 * n_pairs + 1].reshape(n_pairs, 2).sum(axis=1)  # cos + sin of each k
+    if p % 2 == 0:
+        power[-1] = C2[-1]
+    return power
+
+
+def key_frequencies(power: np.ndarray, *, share: float = KEY_SHARE) -> tuple[int, ...]:
+    """The fewest non-constant frequencies, strongest first, that carry ``share`` of the non-constant power.
+
+    Parameters
+    ----------
+    power : array of shape (p // 2 + 1,)
+        A :func:`fourier_spectrum` (index = frequency; index 0, the constant, is left out).
+    share : float
+        Fraction of the non-constant power to cover, in (0, 1).
+
+    Returns
+    -------
+    tuple of int
+        The key frequencies, in increasing order.
+    """
+    P = check_array(power, "power", ndim=1, min_len=2)
+    s = check_probability(share, "share")
+    if np.any(P < 0):
+        raise ValueError("`power` must be a spectrum of squared norms (>= 0). Got a negative entry.")
+    rest = P[1:]  # (K,) frequencies 1..p//2
+    if not rest.sum() > 1e-20 * P.sum():  # rounding leaves ~1e-32 on an embedding with equal rows
+        raise ValueError("`power` has no non-constant power (the embedding must vary across tokens).")
+    order = np.argsort(rest)[::-1]  # strongest first
+    n = int(np.searchsorted(np.cumsum(rest[order]) / rest.sum(), s - 1e-12) + 1)
+    return tuple(sorted(int(k) + 1 for k in order[:n]))
+
+
+@dataclass(frozen=True)
+class GrokkingMechanism:
+    """One grokking run with its embedding's Fourier spectrum measured at every logged step (see grokking_mechanism).
+
+    ``history`` is :func:`train_grokking`'s, plus ``key_share``: the fraction of the embedding's squared norm in the
+    key frequencies. ``spectrum`` is long: ``step``, ``frequency`` (0..p//2), ``power`` (squared norm),
+    ``share`` (of the whole squared norm at that step). The embedding is the one the hidden layer sees
+    (``_PairMLP.token_map``: row ``x`` is ``[W_a e_x, W_b e_x]``), so directions of ``e_x`` that the first layer
+    ignores, which only weight decay removes, do not blur the spectrum.
+    """
+
+    history: pd.DataFrame
+    spectrum: pd.DataFrame
+    key_frequencies: tuple[int, ...]  # the fewest that carry KEY_SHARE of the final non-constant power
+    chance_share: float  # the key frequencies' expected share in a random embedding: 2/p each (1/p for k = p/2)
+
+
+def grokking_mechanism(config: GrokkingConfig = GrokkingConfig(), *, callback: Callback = None) -> GrokkingMechanism:
+    """Train as :func:`train_grokking` and measure the Fourier spectrum of the embedding at every logged step.
+
+    The embedding is the network's map from a residue to the hidden layer's input, ``[W_a e_x, W_b e_x]`` (the
+    learned vector ``e_x`` as the first layer reads it; Nanda et al. 2023 read the embedding ``W_E`` of their
+    transformer the same way). The key frequencies are read from it at the last step (:func:`key_frequencies`);
+    their share of its squared norm is then followed back through training (Nanda et al. 2023, fig. 3 and sec. 5).
+
+    Parameters
+    ----------
+    config : GrokkingConfig
+    callback : callable, optional
+        As in :func:`train_grokking`.
+
+    Returns
+    -------
+    GrokkingMechanism
+    """
+    spectra: list[tuple[int, np.ndarray]] = []
+
+    def probe(step: int, model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> dict:
+        spectra.append((step, fourier_spectrum(model.token_map())))
+        return {}
+
+    history = train_grokking(config, callback=callback, probe=probe)
+    steps = np.array([s for s, _ in spectra])  # (T,)
+    power = np.stack([p for _, p in spectra])  # (T, p // 2 + 1)
+    share = power / power.sum(axis=1, keepdims=True)  # (T, K + 1) of ||E||_F^2
+    key = key_frequencies(power[-1])
+    p = config.modulus
+    spectrum = pd.DataFrame(
+        {"step": np.repeat(steps, power.shape[1]), "frequency": np.tile(np.arange(power.shape[1]), len(steps)),
+         "power": power.ravel(), "share": share.ravel()}
+    )  # fmt: skip
+    chance = sum((1 if 2 * k == p else 2) / p for k in key)
+    return GrokkingMechanism(history.assign(key_share=share[:, list(key)].sum(axis=1)), spectrum, key, chance)

@@ -330,3 +330,99 @@ def samplewise_chart(df: pd.DataFrame, *, n_features: int) -> alt.LayerChart:
         height=HEIGHT - 60,
     )
     return alt.layer(chart, rule(n_features, label=f"n = p = {n_features}"))
+
+
+def grokking_loss_chart(history: pd.DataFrame) -> alt.Chart:
+    """Train and test cross-entropy against step, log-log: train falls first, test falls when it generalises."""
+    h = history[history.step > 0]
+    long = h.melt(id_vars=["step"], value_vars=["train_loss", "test_loss"], var_name="split", value_name="loss")
+    long["split"] = long.split.str.replace("_loss", "")
+    long["loss"] = long.loss.clip(lower=1e-6)
+    return line(
+        long,
+        "step",
+        "loss",
+        "split",
+        x_title="training step (log scale)",
+        y_title="cross-entropy, nats (log scale)",
+        log_x=True,
+        log_y=True,
+        title="Loss: memorised (train) long before generalised (test)",
+        height=HEIGHT - 40,
+    )
+
+
+def spectrum_chart(spectrum: pd.DataFrame, *, key: tuple[int, ...]) -> alt.LayerChart:
+    """The embedding's share of squared norm per frequency against step: key frequencies brighten, the rest fade."""
+    data = spectrum[(spectrum.step > 0) & (spectrum.frequency > 0)].assign(
+        kind=lambda d: d.frequency.isin(key).map({True: "key frequency", False: "other"})
+    )
+    x = alt.X("step:Q", title="training step (log scale)", scale=alt.Scale(type="log"))
+    y = alt.Y("share:Q", title="share of the embedding's squared norm")
+    kinds = alt.Scale(domain=["key frequency", "other"], range=[SERIES_COLORS["test"], "#bab0ac"])
+    colour = alt.Color("kind:N", title=None, legend=alt.Legend(orient="top"), scale=kinds)
+    return (
+        alt.Chart(data, title="Fourier spectrum of the embedding over training: one line per frequency")
+        .mark_line(clip=True)
+        .encode(x=x, y=y, color=colour, detail="frequency:N", tooltip=["step", "frequency", "share", "kind"])
+        .properties(height=HEIGHT - 40)
+    )
+
+
+def key_share_chart(history: pd.DataFrame, *, chance: float, generalised: int | None) -> alt.LayerChart:
+    """The key frequencies' share of the embedding against step, with its chance level and the generalisation step."""
+    h = history[history.step > 0].assign(series="key frequencies' share")
+    chart = line(
+        h,
+        "step",
+        "key_share",
+        "series",
+        x_title="training step (log scale)",
+        y_title="share of the embedding's squared norm",
+        log_x=True,
+        y_domain=(0, 1),
+        title="How much of the embedding the key frequencies carry",
+        height=HEIGHT - 40,
+    )
+    marks = [rule(chance, axis="y", label=f"chance {chance:.0%}")]
+    if generalised:
+        marks.append(rule(generalised, label=f"generalised (step {generalised})", color=SERIES_COLORS["test"]))
+    return alt.layer(chart, *marks)
+
+
+PHASE_COLORS = {"learns": "#59a14f", "groks": "#4e79a7", "memorises": "#f28e2b", "fails": "#bab0ac"}
+
+
+def phase_chart(phases: pd.DataFrame) -> alt.LayerChart:
+    """The phase of every (training fraction, weight decay) cell, with its generalisation step written in."""
+    data = phases.assign(
+        label=[f"{g:.0f}" if g == g else "" for g in phases.generalised_step],
+        fraction=[f"{f:.0%}" for f in phases.train_fraction],
+    )
+    order = [f"{f:.0%}" for f in sorted(phases.train_fraction.unique())]
+    x = alt.X("fraction:O", title="training fraction", sort=order)
+    y = alt.Y("weight_decay:O", title="weight decay", sort="descending")
+    colour = alt.Color("phase:N", title=None, legend=alt.Legend(orient="top"),
+                       scale=alt.Scale(domain=list(PHASE_COLORS), range=list(PHASE_COLORS.values())))  # fmt: skip
+    tip = ["train_fraction", "weight_decay", "phase", "memorised_step", "generalised_step", "final_test_acc"]
+    cells = alt.Chart(data).mark_rect().encode(x=x, y=y, color=colour, tooltip=tip)
+    text = alt.Chart(data).mark_text(color="white", fontSize=13).encode(x=x, y=y, text="label:N")
+    return alt.layer(cells, text).properties(
+        height=HEIGHT - 80, title="Phase of each run (number: step where test accuracy reached 95%)"
+    )
+
+
+def live_phase_chart(records: pd.DataFrame) -> alt.Chart:
+    """The live view of the sweep: how many cells have memorised and generalised so far."""
+    long = records.melt(id_vars=["step"], value_vars=["memorised", "generalised"], var_name="split", value_name="n")
+    long["split"] = long.split.map({"memorised": "train", "generalised": "test"})
+    return line(
+        long[long.step > 0],
+        "step",
+        "n",
+        "split",
+        x_title="training step (log scale)",
+        y_title="cells (train: memorised, test: generalised)",
+        log_x=True,
+        title="The sweep so far",
+    )

@@ -5,6 +5,34 @@ from __future__ import annotations
 import math
 
 from core.universality import emergence as em
+from core.universality.grokking_phases import GROK_DELAY
+
+TITLE = "Universality: double descent, grokking, emergence"
+INTRO = (
+    "Three surprises seen across models and data. Once a model can fit its training set exactly, test error peaks "
+    "and then falls again (*double descent*). A network can be 100% right on its training data and at chance on "
+    "test data for thousands of steps, then suddenly generalise (*grokking*). And an ability can seem to switch on "
+    "at some scale when only the yardstick is all-or-nothing (*emergence*)."
+)
+FORMULA = (
+    r"R(\gamma) = \begin{cases} \sigma^2 \frac{\gamma}{1-\gamma} & \gamma = \frac pn < 1 \\ r^2\big(1 - \frac1\gamma"
+    r"\big) + \frac{\sigma^2}{\gamma - 1} & \gamma > 1 \end{cases} \qquad \text{exact match} = p_{\text{token}}^{\,L}"
+)
+REFERENCES = [
+    "M. Belkin, D. Hsu, S. Ma, S. Mandal, *Reconciling modern machine-learning practice and the classical "
+    "bias-variance trade-off*, PNAS 116 (2019).",
+    "T. Hastie, A. Montanari, S. Rosset, R. J. Tibshirani, *Surprises in high-dimensional ridgeless least "
+    "squares interpolation*, Ann. Statist. 50 (2022).",
+    "A. Power, Y. Burda, H. Edwards, I. Babuschkin, V. Misra, *Grokking: generalization beyond overfitting on "
+    "small algorithmic datasets*, arXiv:2201.02177 (2022).",
+    "N. Nanda, L. Chan, T. Lieberum, J. Smith, J. Steinhardt, *Progress measures for grokking via mechanistic "
+    "interpretability*, ICLR 2023.",
+    "Z. Liu, O. Kitouni, N. Nolte, E. J. Michaud, M. Tegmark, M. Williams, *Towards understanding grokking: an "
+    "effective theory of representation learning*, NeurIPS 2022.",
+    "Z. Liu, E. J. Michaud, M. Tegmark, *Omnigrok: grokking beyond algorithmic data*, ICLR 2023.",
+    "J. Wei et al., *Emergent abilities of large language models*, TMLR 2022.",
+    "R. Schaeffer, B. Miranda, S. Koyejo, *Are emergent abilities of large language models a mirage?*, NeurIPS 2023.",
+]
 
 # The idealised emergence chart's defaults: per-token accuracy rising steadily (by the same amount per decade)
 # from 50% to 99.9% over the five decades of the axis, scored on 50-token answers. Exact match then sits near 0
@@ -116,3 +144,91 @@ def why_notice(line, bv, *, n: int) -> str:
         f"{at['variance']:.3g} and the squared bias {at['bias²']:.3g}: the peak is variance. Far past it, at p = "
         f"{w.index[-1]}, the variance is {w['variance'].iloc[-1]:.3g}."
     )
+
+
+def grokking_notice(s, *, weight_decay: float) -> str:
+    """The accuracy chart's "what to notice" from the run's :class:`GrokkingSummary`."""
+    mem = f"memorised its training pairs at step {s.memorised_step} (test accuracy then "
+    mem = f"{mem}{s.test_acc_at_memorisation:.0%})" if s.memorised_step else "never memorised (train < 99%)"
+    gen = f"generalised (test ≥ 95%) at step {s.generalised_step}, {s.delay:.0f}× later" if s.delay else ""
+    gen = gen or f"did not reach 95% test accuracy within {s.last_step:,} steps (best {s.best_test_acc:.0%})"
+    why = NO_DECAY if not weight_decay and not s.delay else ""
+    return (
+        f"The network {mem}, and {gen}. Its weight norm went {s.norm_start:.0f} → {s.norm_peak:.0f} (peak) → "
+        f"{s.norm_end:.0f} by step {s.last_step:,}.{why}"
+    )
+
+
+MECHANISM_INTRO = (
+    "**The mechanism.** Nanda et al. (2023) found that a network that has learned (a + b) mod p computes it with "
+    "waves: each residue x is represented by cos(2πkx/p) and sin(2πkx/p) for a few *key frequencies* k, and "
+    "trigonometric identities turn those into the answer. Below, the embedding as the hidden layer reads it "
+    "(row x: the first layer's weights applied to the learned vector of x) is Fourier-transformed over x at every "
+    "logged step; each line is one frequency's share of its squared norm. The key frequencies are the fewest that "
+    "carry 80% of the final embedding's norm (the constant k = 0 left out)."
+)
+
+
+def mechanism_notice(run, s, *, modulus: int) -> str:
+    """The spectrum charts' "what to notice": the key frequencies and their share at the run's milestones."""
+    h = run.history.set_index("step").key_share
+    keys = ", ".join(str(k) for k in run.key_frequencies)
+    at = [("initialisation", 0), ("memorisation", s.memorised_step), ("generalisation", s.generalised_step)]
+    path = ", ".join(f"{h[t]:.0%} at {name} (step {t})" for name, t in at if t is not None and t in h.index)
+    return (
+        f"{len(run.key_frequencies)} of the {modulus // 2} frequencies carry 80% of the final embedding: k = {keys}. "
+        f"Their share of the embedding was {path}, and {h.iloc[-1]:.0%} at step {h.index[-1]:,}; a random "
+        f"embedding would give them {run.chance_share:.0%}. The weights reorganise into these waves while the "
+        "accuracy curves sit still, and the test loss falls as they take over."
+    )
+
+
+def phase_intro(cfg) -> str:
+    """The phase tab's first paragraph."""
+    return (
+        f"The same network, smaller (embedding {cfg.embed_dim}, {cfg.hidden} hidden units), on (a + b) mod "
+        f"{cfg.modulus}: {len(cfg.train_fractions) * len(cfg.weight_decays)} runs, one per training fraction and "
+        f"weight decay, each for {cfg.steps:,} full-batch AdamW steps (lr {cfg.lr:g}) from the same initialisation, "
+        "trained together as one batched model. Each run's phase is read from its own accuracy curves "
+        "(after Liu et al. 2022):"
+    )
+
+
+PHASE_DEFINITIONS = (
+    "- **learns**: test accuracy reaches 95% less than "
+    f"{GROK_DELAY:g}× after train accuracy reaches 99% (it generalises about as soon as it fits);\n"
+    f"- **groks**: test accuracy reaches 95%, but only {GROK_DELAY:g}× or more later than train accuracy 99%;\n"
+    "- **memorises**: train accuracy reaches 99%, test accuracy never 95% within the budget;\n"
+    "- **fails**: train accuracy never reaches 99% within the budget."
+)
+
+
+def _span(values, fmt: str) -> str:
+    lo, hi = values.min(), values.max()
+    return fmt.format(lo) if lo == hi else f"{fmt.format(lo)}–{fmt.format(hi)}"
+
+
+def phase_notice(phases) -> str:
+    """The phase diagram's "what to notice": how many cells fall in each phase and where."""
+    counts = phases.phase.value_counts()
+    parts = []
+    for name in ("learns", "groks", "memorises", "fails"):
+        cells = phases[phases.phase == name]
+        if cells.empty:
+            continue
+        wd, frac = _span(cells.weight_decay, "{:g}"), _span(cells.train_fraction, "{:.0%}")
+        n = int(counts[name])
+        verb = name if n == 1 else name.removesuffix("s")
+        parts.append(f"{n} run{'s' * (n != 1)} {verb} (weight decay {wd}, training fraction {frac})")
+    groks = phases[phases.phase == "groks"]
+    slow = ""
+    if not groks.empty:
+        delay = (groks.generalised_step / groks.memorised_step.clip(lower=1)).median()
+        slow = f" The grokking runs generalised a median {delay:.0f}× later than they memorised."
+    none = phases[phases.weight_decay == 0].phase
+    zero = (
+        " Without weight decay no run generalises within the budget."
+        if (none.isin(["memorises", "fails"])).all()
+        else ""
+    )
+    return "; ".join(parts) + "." + slow + (zero if not none.empty else "")
