@@ -37,7 +37,8 @@ TAB_RUNS = [  # (module, function, configuration class, configuration keywords, 
     ("core.rest_stop", "overparam_run", "OverparamConfig", {}, "rest_stop: overparameterised (tab)"),
     ("core.sinkhorn.scale", "scale_run", "ScaleConfig", {}, "sinkhorn: past the LP (tab)"),
     ("core.sinkhorn.flows", "loss_flows", "LossFlowConfig", {}, "sinkhorn: three losses as flows (tab)"),
-    ("core.information_bottleneck.info_plane", "information_plane", "InfoPlaneConfig", {"batch": 512, "epochs": 1000},
+    ("core.information_bottleneck.info_plane", "information_plane", "InfoPlaneConfig",
+     {"batch": 512, "epochs": 1000, "n_seeds": 3},
      "information_bottleneck: drift and diffusion (tab)"),
 ]  # fmt: skip
 

@@ -77,7 +77,11 @@ with tab_plane:
 if tab_drift.open:
     with tab_drift:
         st.markdown(copy.DRIFT)
-        twin = config if config.batch else dataclasses.replace(config, batch=512, epochs=min(epochs, 1000))
+        twin = (
+            config
+            if config.batch
+            else dataclasses.replace(config, batch=512, epochs=min(epochs, 1000), n_seeds=max(n_seeds, 3))
+        )
         label = f"Training the minibatch twin: {copy.BATCHES[str(twin.batch)]}, {twin.epochs} epochs"
         sgd = result if twin == config else live_run(ib.information_plane, twin, label=label, key="ib_twin")
         if sgd is not None:
@@ -92,7 +96,10 @@ if tab_drift.open:
             full_summary = None if full is None else page.compute(ib.compression_summary, full.plane)
             page.notice(copy.drift_notice(dd, sgd_summary, full_summary, est=est, n_bins=n_bins, layer=layer, run=twin))
             sgd_band = page.compute(ib.seed_band, sgd.plane)
-            caption = f"The same nets and seeds, {copy.BATCHES[str(twin.batch)]}: compare with the first tab."
+            caption = (
+                f"The same nets, {copy.BATCHES[str(twin.batch)]}; compare with the first tab."
+                + copy.band_caption(twin.n_seeds, twin.seed)
+            )
             page.show_chart(plane(sgd_band), cb.select_estimate(sgd_band, est, n_bins), name="info_plane_minibatch",
                             caption=caption)  # fmt: skip
 

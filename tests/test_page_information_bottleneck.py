@@ -51,6 +51,8 @@ def test_the_drift_and_diffusion_tab_trains_the_minibatch_twin():
     notices = " ".join(i.value for i in at.info)
     assert "minibatches of 512" in notices and "SNR" in notices
     assert "minibatch vs full batch" in notices  # the full-batch run of the first tab is the control
+    captions = " ".join(c.value for c in at.caption)
+    assert "mean over seeds 1-3" in captions  # the twin trains 3 seeds, so its plane shows a band by default
     for name in ("download_gradient_snr", "download_info_plane_minibatch"):  # the CSVs behind the new charts
         assert widget(at, name) is not None
 
