@@ -22,11 +22,13 @@ def default_runs() -> list[tuple[Callable, Any, str]]:
     from core.information_bottleneck import info_plane as ib
     from core.kolmogorov import search as ks
     from core.lottery_ticket import pruning
+    from core.mdl import ib_clusters
     from core.neural_collapse import training as ct
     from core.scaling_laws.experiment import MiniScalingConfig, mini_scaling_experiment
 
     return [
         (ks.search_programs, ks.SearchConfig(), "kolmogorov"),
+        (ib_clusters.ib_cluster_code, ib_clusters.IBCodeConfig(), "mdl (IB clusters)"),
         *((fl.lazy_vs_rich, fl.LazyRichConfig(parametrization=p), f"feature_learning ({p})") for p in ("ntk", "mup")),
         (mini_scaling_experiment, MiniScalingConfig(), "scaling_laws"),
         (ct.train_collapse, ct.CollapseConfig(), "neural_collapse"),
