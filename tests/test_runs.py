@@ -352,21 +352,50 @@ def test_freeze_heap_takes_the_objects_alive_now_out_of_full_collections() -> No
 
 def test_the_live_chart_is_rebuilt_only_when_a_record_with_data_arrives() -> None:
     built: list[int] = []
+    now = [0.0]
 
     def live_chart(df: pd.DataFrame):
         built.append(len(df))
         return alt.Chart(df.dropna()).mark_line().encode(x="step:Q", y="loss:Q")
 
+    def later() -> float:  # builds take no time on this clock, and polls are minutes apart: only records decide
+        return now[0]
+
     run = Run(("m", "f", "c"), gated, None, "", 0, 0)
     run.records += [{"progress": 0.0}]
-    first = runs._live_spec(run, live_chart)
+    first = runs._live_spec(run, live_chart, clock=later)
+    now[0] += 100.0
     run.records += [{"progress": 0.1}, {"progress": 0.2}]  # progress only: the chart cannot change
-    assert runs._live_spec(run, live_chart) is first and built == [1]
+    assert runs._live_spec(run, live_chart, clock=later) is first and built == [1]
+    now[0] += 100.0
     run.records += [{"progress": 0.3, "step": 1, "loss": 0.5}]
-    second = runs._live_spec(run, live_chart)
+    second = runs._live_spec(run, live_chart, clock=later)
     assert built == [1, 4] and second != first  # a data record: rebuilt, from every record so far
+    now[0] += 100.0
     run.records += [{"progress": 0.4}]
-    assert runs._live_spec(run, live_chart) is second and built == [1, 4]  # shared by every viewer of the run
+    assert runs._live_spec(run, live_chart, clock=later) is second and built == [1, 4]  # shared by every viewer
+
+
+def test_an_expensive_live_chart_is_rebuilt_at_most_live_share_of_the_time() -> None:
+    now = [0.0]
+    built: list[float] = []
+
+    def clock() -> float:
+        return now[0]
+
+    def live_chart(df: pd.DataFrame):
+        built.append(now[0])
+        now[0] += 0.2  # the build takes 0.2 s of the (fake) clock: the next may start 0.2 / LIVE_SHARE later
+        return alt.Chart(df).mark_line().encode(x="step:Q", y="loss:Q")
+
+    run = Run(("m", "f", "c"), gated, None, "", 0, 0)
+    for step in range(60):  # a record with data every 0.1 s, and a viewer's poll after each
+        run.records.append({"progress": step / 60, "step": step, "loss": 1.0 / (step + 1)})
+        runs._live_spec(run, live_chart, clock=clock)
+        now[0] += 0.1
+    gaps = np.diff(built)
+    assert len(built) >= 3 and gaps.min() >= 0.2 / runs.LIVE_SHARE  # every 2 s at most, however fast data comes
+    assert sum(0.2 for _ in built) / now[0] <= runs.LIVE_SHARE + 0.2 / now[0]  # the share of time spent building
 
 
 # --- the disk cache -----------------------------------------------------------------------------------------------

@@ -16,8 +16,8 @@ a full ``gc.collect()`` after every script run, fragment reruns included, which 
 scipy, pandas and sympy create at import (~250 ms holding the GIL, measured) about 1.5 times a second per viewer, so
 the GIL was never free for the run's torch ops. ``.streamlit/config.toml`` turns it off, ``freeze_heap()`` moves the
 imported objects out of the reach of Python's own full collections, and the live chart is rebuilt only when a
-record with data arrives (an Altair build is ~90 ms; most records only move the progress bar), once for all
-viewers. What a poll costs now: ~6 ms of server CPU per viewer and second; a Python thread busy 5% / 20% / 100% of
+record with data arrives (an Altair build is ~90-200 ms; most records only move the progress bar), at most
+``LIVE_SHARE`` (10%) of the time, once for all viewers. What a poll costs now: ~6 ms of server CPU per viewer and second; a Python thread busy 5% / 20% / 100% of
 the time slows a training thread 1.07x / 1.22x / 3.3x (measured), so runs stay in threads (``ui/run_service.py``).
 Numbers: README, "The run service"; ``python bench/bench_crowd.py`` measures a crowd.
 
@@ -62,6 +62,7 @@ KEEPALIVE_S = 2.0  # heartbeat of runs the session follows from another tab of t
 # heartbeat covers a session that stays connected but stopped polling. It is generous because on a loaded server a
 # fragment rerun can wait several seconds for the CPU, and a watched run must never be cancelled by mistake.
 HEARTBEAT_S = 15.0
+LIVE_SHARE = 0.1  # at most this share of the time goes to rebuilding a run's live chart (it holds the GIL)
 BLOCKING: bool | None = None  # wait for runs in the script thread; None: only without a server (AppTest, bare mode)
 
 _service: list[RunService] = []
@@ -316,21 +317,24 @@ def _follow(run: Run, *, label: str, key: str, viewer: str, live_chart: Callable
     st.fragment(body, run_every=POLL_S)()
 
 
-def _live_spec(run: Run, live_chart: Callable) -> dict:
+def _live_spec(run: Run, live_chart: Callable, *, clock: Callable[[], float] = time.monotonic) -> dict:
     """The live chart's Vega-Lite spec, shared by every viewer of the run and rebuilt only when it can change.
 
-    Records that carry nothing but ``"progress"`` (most of them: one per epoch) add only empty rows to the chart, so
-    the spec is rebuilt when a record with data arrives, not on every record: building and validating an Altair
-    chart takes ~90 ms holding the GIL, which the run in its worker thread waits for.
+    Records that carry nothing but ``"progress"`` (most of them on some pages: one per epoch) add only empty rows
+    to the chart, so the spec is rebuilt when a record with data has arrived, not on every record. Building and
+    validating an Altair chart holds the GIL (~90 ms for a loss curve, ~200 ms for the information plane), which
+    the run in its worker thread waits for; so a rebuild also waits until ``LIVE_SHARE`` of the time since the
+    last one would cover it (the information plane: every 2 s instead of every poll).
     """
     with _live_lock:
         records = list(run.records)
         with_data = sum(1 for record in records if record.keys() - {"progress"})
-        cached = getattr(run, "_live", None)
-        if cached is not None and cached[0] == with_data:
+        cached = getattr(run, "_live", None)  # (records with data, spec, built at, seconds to build)
+        if cached is not None and (cached[0] == with_data or clock() - cached[2] < cached[3] / LIVE_SHARE):
             return cached[1]
+        start = clock()
         spec = live_chart(pd.DataFrame(records)).to_dict()
-        run._live = (with_data, spec)  # type: ignore[attr-defined]
+        run._live = (with_data, spec, start, clock() - start)  # type: ignore[attr-defined]
         return spec
 
 
