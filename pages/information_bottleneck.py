@@ -103,36 +103,38 @@ if tab_drift.open:
             page.show_chart(plane(sgd_band), cb.select_estimate(sgd_band, est, n_bins), name="info_plane_minibatch",
                             caption=caption)  # fmt: skip
 
-with tab_curve:
-    st.subheader("The IB curve of a noisy channel (iterative algorithm)")
-    p_xy = table if table is not None else page.compute(ib.noisy_channel_joint, 12, 12, noise=noise)
-    curve = page.compute(ib.ib_curve, p_xy, tuple(np.geomspace(0.5, 200, 30)), n_clusters=clusters, seed=seed)
-    if curve is not None:
-        i_xy, h_x = page.compute(ib.mutual_information, p_xy), page.compute(ib.entropy, p_xy.sum(axis=1))
-        caption = "Each point solves the self-consistent IB equations at one β, annealed upwards from β = 0.5."
-        page.show_chart(cb.ib_curve_chart(curve, i_xy=i_xy, h_x=h_x), curve, name="ib_curve", caption=caption)
-        top = curve.iloc[-1]
-        source = "your table" if table is not None else f"X on a circle of 12 points and Y = X + noise {noise:g}"
-        page.notice(
-            f"For {source}, I(X;Y) = {i_xy:.3f} bits. At β = {curve.beta.iloc[0]:g} nothing is kept (I(X;T) = "
-            f"{curve.i_tx.iloc[0]:.3f} bits); at β = {top.beta:.0f}, {clusters} clusters keep {top.i_ty:.3f} bits "
-            f"about Y for {top.i_tx:.2f} bits about X. Each extra bit about X buys less about Y."
+if tab_curve.open:  # only when shown: its solves would otherwise hold the GIL while the default run trains
+    with tab_curve:
+        st.subheader("The IB curve of a noisy channel (iterative algorithm)")
+        p_xy = table if table is not None else page.compute(ib.noisy_channel_joint, 12, 12, noise=noise)
+        curve = page.compute(ib.ib_curve, p_xy, tuple(np.geomspace(0.5, 200, 30)), n_clusters=clusters, seed=seed)
+        if curve is not None:
+            i_xy, h_x = page.compute(ib.mutual_information, p_xy), page.compute(ib.entropy, p_xy.sum(axis=1))
+            caption = "Each point solves the self-consistent IB equations at one β, annealed upwards from β = 0.5."
+            page.show_chart(cb.ib_curve_chart(curve, i_xy=i_xy, h_x=h_x), curve, name="ib_curve", caption=caption)
+            top = curve.iloc[-1]
+            source = "your table" if table is not None else f"X on a circle of 12 points and Y = X + noise {noise:g}"
+            page.notice(
+                f"For {source}, I(X;Y) = {i_xy:.3f} bits. At β = {curve.beta.iloc[0]:g} nothing is kept (I(X;T) = "
+                f"{curve.i_tx.iloc[0]:.3f} bits); at β = {top.beta:.0f}, {clusters} clusters keep {top.i_ty:.3f} bits "
+                f"about Y for {top.i_tx:.2f} bits about X. Each extra bit about X buys less about Y."
+            )
+        st.subheader("Jointly Gaussian X, Y: the exact curve (Chechik et al. 2005)")
+        covs = page.compute(ib.gaussian_channel_covariances, (snr, snr / 4, snr / 16), seed=seed)
+        crit = page.compute(ib.gaussian_ib_critical_betas, *covs)
+        gauss = page.compute(ib.gaussian_ib_curve, *covs, tuple(np.geomspace(1.0, 60, 300)))
+        kinks, g_xy = (
+            page.compute(ib.gaussian_ib_curve, *covs, tuple(crit)),
+            page.compute(ib.gaussian_mutual_information, *covs),
         )
-    st.subheader("Jointly Gaussian X, Y: the exact curve (Chechik et al. 2005)")
-    covs = page.compute(ib.gaussian_channel_covariances, (snr, snr / 4, snr / 16), seed=seed)
-    crit = page.compute(ib.gaussian_ib_critical_betas, *covs)
-    gauss = page.compute(ib.gaussian_ib_curve, *covs, tuple(np.geomspace(1.0, 60, 300)))
-    kinks, g_xy = (
-        page.compute(ib.gaussian_ib_curve, *covs, tuple(crit)),
-        page.compute(ib.gaussian_mutual_information, *covs),
-    )
-    caption = "Three directions with SNR s, s/4 and s/16, mixed by a random matrix (seeded); β from 1 to 60."
-    page.show_chart(cb.gaussian_ib_chart(gauss, critical=kinks, i_xy=g_xy), gauss, name="gaussian_ib", caption=caption)
-    st.latex(
-        r"\beta_i = \frac{1}{1-\lambda_i},\ \lambda_i \in \operatorname{eig}(\Sigma_{x|y}\Sigma_x^{-1}),\quad"
-        r"\frac{dI(T;Y)}{dI(T;X)} = \frac{1}{\beta}"
-    )
-    page.notice(copy.gaussian_notice(crit, gauss, g_xy))
+        caption = "Three directions with SNR s, s/4 and s/16, mixed by a random matrix (seeded); β from 1 to 60."
+        chart = cb.gaussian_ib_chart(gauss, critical=kinks, i_xy=g_xy)
+        page.show_chart(chart, gauss, name="gaussian_ib", caption=caption)
+        st.latex(
+            r"\beta_i = \frac{1}{1-\lambda_i},\ \lambda_i \in \operatorname{eig}(\Sigma_{x|y}\Sigma_x^{-1}),\quad"
+            r"\frac{dI(T;Y)}{dI(T;X)} = \frac{1}{\beta}"
+        )
+        page.notice(copy.gaussian_notice(crit, gauss, g_xy))
 
 
 if result is not None:

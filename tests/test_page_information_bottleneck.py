@@ -12,7 +12,7 @@ def charts(at):
 def test_page_renders_at_a_tiny_deep_link_and_the_link_sets_the_controls():
     at = open_page("information_bottleneck", TINY, timeout=240)
     assert_clean(at)
-    assert len(charts(at)) >= 5  # plane, estimators by epoch, after-fit bars, IB curve, Gaussian IB
+    assert len(charts(at)) >= 3  # plane, estimators by epoch, after-fit bars (the IB curves' tab is closed)
     assert widget(at, "ib_epochs").value == 30
     assert widget(at, "ib_seed").value == 1
     assert widget(at, "ib_bins").value == 10
@@ -20,13 +20,13 @@ def test_page_renders_at_a_tiny_deep_link_and_the_link_sets_the_controls():
     assert widget(at, "ib_layer").value == 4
     assert widget(at, "ib_clusters").value == 6
     notices = " ".join(i.value for i in at.info)
-    assert "Layer 4" in notices and "critical β" in notices
+    assert "Layer 4" in notices and "critical β" not in notices  # the closed tab computes nothing
     why = " ".join(m.value for m in at.markdown if "Why the estimator matters" in m.value)
     assert "distinct patterns of 4096" in why and "12 bits at every epoch" not in why.replace("would be 12", "")
 
 
 def test_switching_the_estimator_reruns_cleanly_without_retraining():
-    at = open_page("information_bottleneck", TINY, timeout=240)
+    at = open_page("information_bottleneck", {**TINY, "ib_tab": "IB curve over β"}, timeout=240)
     widget(at, "ib_est").set_value("fixed").run()
     assert_clean(at)
     assert not at.get("progress")  # the finished run came from the cache
@@ -70,3 +70,12 @@ def test_several_seeds_on_minibatches_give_a_band_and_reuse_the_run():
     assert "minibatch vs full batch" not in notices  # the page's own run is the minibatch run
     captions = " ".join(c.value for c in at.caption)
     assert "min to max over the seeds" in captions
+
+
+def test_the_ib_curve_tab_opened_by_its_link_draws_both_curves():
+    at = open_page("information_bottleneck", {**TINY, "ib_tab": "IB curve over β"}, timeout=240)
+    assert_clean(at)
+    shown = [c.spec for c in charts(at)]
+    assert len(shown) >= 5  # plane, estimators by epoch, after-fit bars, IB curve, Gaussian IB
+    notices = " ".join(i.value for i in at.info)
+    assert "critical β" in notices and "clusters keep" in notices and "6 clusters" in notices

@@ -13,8 +13,9 @@ No streamlit here (``ui/runs.py`` draws it); the tests drive it directly.
   to stream its records back. So the pool is threads (one torch thread each), ``workers`` of them (default: the
   number of cores). A crowd of viewers polling one run was 17x slower than one viewer until Streamlit's full garbage
   collection after every fragment rerun was turned off (``ui/runs.py``); after that the shared run took about as long
-  with 4 or 8 viewers as with one (bench_crowd on the loaded machine: 31.8 s with 1, 37.0 s with 4, 38.6 s
-  with 8; README), so a process per worker would buy little speed for its memory.
+  with 4 or 8 viewers as with one (bench_crowd on the idle machine, the viewers' browser at the lowest priority:
+  4.8 s with 1, 5.4 s with 4, 5.6 s with 8; README), so a process per worker would buy little speed for its
+  memory.
 - **FIFO, viewers first.** Viewer runs are served in arrival order; background ("warm") runs only take a worker no
   viewer run waits for, and a viewer run that finds every worker busy preempts a running warm run (requeued).
 - **Cancellation is cooperative.** Every viewer heartbeats the runs it follows; a run whose last viewer detached or
