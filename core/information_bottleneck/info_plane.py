@@ -57,13 +57,17 @@ def _entropy_of_ids(ids: np.ndarray) -> float:
 
 
 def _row_ids(codes: np.ndarray, base: int) -> np.ndarray:
-    """Dense ids of the distinct rows of an (n, w) integer table with entries in [0, base)."""
+    """Dense ids of the distinct rows of an (n, w) integer table with entries in [0, base).
+
+    Ids in order of first appearance (``pandas.factorize``: hashing, about twice as fast as ``np.unique``'s sort
+    here; an entropy does not depend on how the ids are numbered).
+    """
     ids = np.zeros(codes.shape[0], dtype=np.int64)  # (n,)
     for j in range(codes.shape[1]):
         if ids.max(initial=0) >= (2**62) // base:
-            ids = np.unique(ids, return_inverse=True)[1]
+            ids = pd.factorize(ids)[0].astype(np.int64)
         ids = ids * base + codes[:, j]
-    return np.unique(ids, return_inverse=True)[1]
+    return pd.factorize(ids)[0].astype(np.int64)
 
 
 def binned_information(
