@@ -20,6 +20,42 @@ import streamlit as st
 
 MAX_UPLOAD_MB = 5
 BIND = "query-params"
+LINK_CHECKED = "_link_checked"  # session: the keys whose link value has been compared with what the control took
+
+
+def _link_value(key: str) -> list[str] | None:
+    """What the page's link gave ``key``, the first time its control is drawn in this session (else ``None``)."""
+    checked: set = st.session_state.setdefault(LINK_CHECKED, set())
+    if key in checked:
+        return None
+    checked.add(key)
+    return st.query_params.get_all(key) or None
+
+
+def _matches(given: str, value: Any, format_func: Callable[[Any], str]) -> bool:
+    if isinstance(value, bool | np.bool_):
+        return given.lower() == str(bool(value)).lower()
+    if isinstance(value, int | float | np.integer | np.floating):
+        try:
+            return float(given) == float(value)
+        except ValueError:
+            return False
+    return given in (format_func(value), str(value))
+
+
+def _report_link(label: str, key: str, given: list[str] | None, value: Any, format_func: Callable = str) -> Any:
+    """Say so when the link gave ``key`` a value the control could not take (Streamlit drops it silently)."""
+    values = list(value) if isinstance(value, list | tuple) else [value]
+    if given is not None and not (
+        len(given) == len(values) and all(_matches(g, v, format_func) for g, v in zip(given, values, strict=True))
+    ):
+        shown = ", ".join(format_func(v) for v in values) or "nothing"
+        st.warning(
+            f'The link set `{key}={",".join(given)}`, which "{label}" cannot take, so it shows {shown}. '
+            "Choose a value here, or fix the link.",
+            icon=":material/link_off:",
+        )
+    return value
 
 
 def slider(
@@ -34,7 +70,9 @@ def slider(
     format: str | None = None,
 ) -> Any:
     """A slider bound to the URL."""
-    return st.slider(label, min_value, max_value, value, step=step, key=key, help=help, format=format, bind=BIND)
+    given = _link_value(key)
+    value = st.slider(label, min_value, max_value, value, step=step, key=key, help=help, format=format, bind=BIND)
+    return _report_link(label, key, given, value)
 
 
 def select_slider(
@@ -47,9 +85,11 @@ def select_slider(
     format_func: Callable[[Any], str] = str,
 ) -> Any:
     """A slider over discrete options (e.g. log-spaced sizes), bound to the URL."""
-    return st.select_slider(
+    given = _link_value(key)
+    value = st.select_slider(
         label, options=list(options), value=value, key=key, help=help, format_func=format_func, bind=BIND
     )
+    return _report_link(label, key, given, value, format_func)
 
 
 def select(
@@ -63,9 +103,11 @@ def select(
 ) -> Any:
     """A selectbox bound to the URL."""
     options = list(options)
-    return st.selectbox(
+    given = _link_value(key)
+    value = st.selectbox(
         label, options, index=options.index(value), key=key, help=help, format_func=format_func, bind=BIND
     )
+    return _report_link(label, key, given, value, format_func)
 
 
 def radio(
@@ -80,7 +122,8 @@ def radio(
 ) -> Any:
     """A radio group bound to the URL."""
     options = list(options)
-    return st.radio(
+    given = _link_value(key)
+    value = st.radio(
         label,
         options,
         index=options.index(value),
@@ -90,6 +133,7 @@ def radio(
         horizontal=horizontal,
         bind=BIND,
     )
+    return _report_link(label, key, given, value, format_func)
 
 
 def multiselect(
@@ -102,14 +146,17 @@ def multiselect(
     format_func: Callable[[Any], str] = str,
 ) -> list[Any]:
     """A multiselect bound to the URL."""
-    return st.multiselect(
+    given = _link_value(key)
+    value = st.multiselect(
         label, list(options), default=list(value), key=key, help=help, format_func=format_func, bind=BIND
     )
+    return _report_link(label, key, given, value, format_func)
 
 
 def toggle(label: str, value: bool, *, key: str, help: str | None = None) -> bool:
     """A toggle bound to the URL."""
-    return st.toggle(label, value=value, key=key, help=help, bind=BIND)
+    given = _link_value(key)
+    return _report_link(label, key, given, st.toggle(label, value=value, key=key, help=help, bind=BIND))
 
 
 def number(
@@ -124,7 +171,8 @@ def number(
     format: str | None = None,
 ) -> Any:
     """A number input bound to the URL; the value is clamped to [min_value, max_value] by the widget."""
-    return st.number_input(
+    given = _link_value(key)
+    value = st.number_input(
         label,
         min_value=min_value,
         max_value=max_value,
@@ -135,6 +183,7 @@ def number(
         format=format,
         bind=BIND,
     )
+    return _report_link(label, key, given, value)
 
 
 def text(label: str, value: str, *, key: str, help: str | None = None, max_chars: int | None = None) -> str:
@@ -144,7 +193,8 @@ def text(label: str, value: str, *, key: str, help: str | None = None, max_chars
 
 def seed(*, key: str, value: int = 0) -> int:
     """The seed control: the same seed gives the same result."""
-    return int(
+    given = _link_value(key)
+    value = int(
         st.number_input(
             "Seed",
             min_value=0,
@@ -156,6 +206,7 @@ def seed(*, key: str, value: int = 0) -> int:
             bind=BIND,
         )
     )
+    return _report_link("Seed", key, given, value)
 
 
 def preset(label: str, presets: Mapping[str, Mapping[str, Any]], *, key: str, help: str | None = None) -> str:
