@@ -59,8 +59,12 @@ def test_a_value_the_control_cannot_take_is_reported_with_what_it_shows(key: str
     assert f"`{key}={bad}`" in messages[0] and f"it shows {shown}." in messages[0]
 
 
-def test_the_report_is_made_once_not_again_when_the_user_moves_the_control() -> None:
+def test_the_report_stays_through_reruns_until_the_user_moves_the_control() -> None:
     at = _open({"t_n": "abc"})
     assert len(at.warning) == 1
+    at.run()  # e.g. the router's first rerun, or another control's change
+    assert len(at.warning) == 1 and "`t_n=abc`" in at.warning[0].value
     at.slider(key="t_n").set_value(200).run()
     assert not at.warning and at.slider(key="t_n").value == 200
+    at.slider(key="t_n").set_value(60).run()  # back at the old fallback: the link's message is not raised again
+    assert not at.warning

@@ -21,6 +21,7 @@ import streamlit as st
 MAX_UPLOAD_MB = 5
 BIND = "query-params"
 LINK_CHECKED = "_link_checked"  # session: the keys whose link value has been compared with what the control took
+LINK_NOTES = "_link_notes"  # session: key -> (message, the value the control shows instead of the link's)
 
 
 def _link_value(key: str) -> list[str] | None:
@@ -44,17 +45,28 @@ def _matches(given: str, value: Any, format_func: Callable[[Any], str]) -> bool:
 
 
 def _report_link(label: str, key: str, given: list[str] | None, value: Any, format_func: Callable = str) -> Any:
-    """Say so when the link gave ``key`` a value the control could not take (Streamlit drops it silently)."""
+    """Say so when the link gave ``key`` a value the control could not take (Streamlit drops it silently).
+
+    The message stays beside the control on every rerun (the router's first rerun included) until the control
+    shows something else.
+    """
+    notes: dict = st.session_state.setdefault(LINK_NOTES, {})
     values = list(value) if isinstance(value, list | tuple) else [value]
     if given is not None and not (
         len(given) == len(values) and all(_matches(g, v, format_func) for g, v in zip(given, values, strict=True))
     ):
         shown = ", ".join(format_func(v) for v in values) or "nothing"
-        st.warning(
+        notes[key] = (
             f'The link set `{key}={",".join(given)}`, which "{label}" cannot take, so it shows {shown}. '
             "Choose a value here, or fix the link.",
-            icon=":material/link_off:",
+            value,
         )
+    if key in notes:
+        message, fallback = notes[key]
+        if fallback == value:
+            st.warning(message, icon=":material/link_off:")
+        else:
+            del notes[key]
     return value
 
 
