@@ -20,7 +20,7 @@ record with data arrives (an Altair build is ~90-200 ms; most records only move 
 ``LIVE_SHARE`` (10%) of the time, once for all viewers. What a poll costs now: ~6 ms of server CPU per viewer and
 second; a Python thread busy 5% / 20% / 100% of the time slows a training thread 1.07x / 1.22x / 3.3x (measured), so
 runs stay in threads (``ui/run_service.py``): with the viewers' browsers at the lowest CPU priority, the shared
-run took 4.9 s with one viewer, 5.8 s with 4 and 5.2 s with 8. Numbers: README, "The run service";
+run took 4.8 s with one viewer, 5.4 s with 4 and 5.6 s with 8. Numbers: README, "The run service";
 ``python bench/bench_crowd.py`` measures a crowd.
 
 The ``core`` function follows the project convention: ``fn(config, *, callback)`` with ``config`` a frozen dataclass
