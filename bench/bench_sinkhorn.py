@@ -8,8 +8,10 @@ error met the tolerance. POT runs with ``warn=False`` (its convergence shows in 
 (> 5 s) are not repeated. Ours and plain POT are timed interleaved, so a burst of load hits both; the ratio to plain
 POT is the number to watch where plain POT converges (the issue: ours must never be slower there). Every round
 alternates which of the two goes first, and the table also gives the median of the per-round ratios (ours / plain
-POT, paired: the two runs of a round see the same load). BLAS runs on one thread, as in the app (``app.py``); the
-header line gives the load average and the calibration unit (``bench/calibration.py``) measured at the start.
+POT, paired: the two runs of a round see the same load) with its 90% bootstrap interval; the two keep taking turns
+for 6 s (at most 61 rounds), so fast settings rest on many pairs. BLAS runs on one thread, as in the app
+(``app.py``); the header line gives the load average and the calibration unit (``bench/calibration.py``) measured
+at the start.
 
 Run: ``python bench/bench_sinkhorn.py`` (a few minutes on a shared 2-core machine).
 """
@@ -35,7 +37,9 @@ from core.data import point_cloud  # noqa: E402
 from core.sinkhorn.solver import sinkhorn  # noqa: E402
 
 TOL = 1e-6
-REPEATS = 5
+REPEATS = 5  # rounds at least
+PAIRED_S = 6.0  # ours and plain POT keep taking turns until their rounds took this long (at most MAX_ROUNDS)
+MAX_ROUNDS = 61
 SLOW_S = 5.0  # a run slower than this is not repeated
 # (n, eps, iteration budget, POT methods to run); the log-domain method is skipped at n = 1000 (minutes per run)
 SETTINGS = [
@@ -67,35 +71,42 @@ def run(method: str, a: np.ndarray, b: np.ndarray, M: np.ndarray, eps: float, ma
     return ot.sinkhorn(a, b, M, eps, method=method, numItermax=max_iter, stopThr=TOL, warn=False)
 
 
-def timed(methods: tuple[str, ...], a, b, M, eps: float, max_iter: int) -> tuple[dict, float]:
-    """Median time and plan per method (the methods take turns in each round, ours and plain POT swapping places
-    every other round), and the median over rounds of ours / plain POT."""
+def timed(methods: tuple[str, ...], a, b, M, eps: float, max_iter: int) -> tuple[dict, float, tuple[float, float]]:
+    """Median time and plan per method, and the median over rounds of ours / plain POT with its 90% bootstrap
+    interval. The other methods run REPEATS rounds; ours and plain POT go on taking turns (swapping places every
+    round) until their rounds took PAIRED_S seconds, so the ratio of two fast runs rests on many pairs."""
     times: dict[str, list[float]] = {m: [] for m in methods}
     plans: dict[str, np.ndarray] = {}
-    for r in range(REPEATS):
+    spent, r = 0.0, 0
+    while r < REPEATS or (spent < PAIRED_S and r < MAX_ROUNDS):
         order = methods if r % 2 == 0 else (methods[1], methods[0], *methods[2:])
-        for method in order:
+        for method in order if r < REPEATS else order[:2]:
             if times[method] and times[method][-1] > SLOW_S:
                 continue
             t0 = time.perf_counter()
             plans[method] = run(method, a, b, M, eps, max_iter)
             times[method].append(time.perf_counter() - t0)
-    paired = float(np.median(np.array(times["ours"]) / np.array(times["sinkhorn"])))
-    return {m: (float(np.median(times[m])), plans[m]) for m in methods}, paired
+            spent += times[method][-1] if method in ("ours", "sinkhorn") else 0.0
+        r += 1
+    ratios = np.array(times["ours"]) / np.array(times["sinkhorn"])  # (rounds,)
+    rng = np.random.default_rng(0)
+    boot = np.median(rng.choice(ratios, size=(2000, len(ratios))), axis=1)  # (2000,)
+    interval = (float(np.percentile(boot, 5)), float(np.percentile(boot, 95)))
+    return {m: (float(np.median(times[m])), plans[m]) for m in methods}, float(np.median(ratios)), interval
 
 
 def main() -> None:
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     print(f"{time.strftime('%Y-%m-%d %H:%M')}, load average {load}, 1 unit = {unit_seconds():.2f} s\n")
     print(
-        "| n | eps | method | median time (s) | time / plain POT | paired ratio | cost <P, M> | gap to OT | col. error "
-        "| met tol |"
+        "| n | eps | method | median time (s) | time / plain POT | paired ratio [90% CI] | cost <P, M> | gap to OT "
+        "| col. error | met tol |"
     )
     print("|---|---|---|---|---|---|---|---|---|---|")
     for n, eps, max_iter, methods in SETTINGS:
         a, b, M = problem(n)
         exact = float(ot.emd2(a, b, M, numItermax=10_000_000))
-        results, paired = timed(("ours", *methods), a, b, M, eps, max_iter)
+        results, paired, (low, high) = timed(("ours", *methods), a, b, M, eps, max_iter)
         plain_t = results["sinkhorn"][0]
         for method, (seconds, P) in results.items():
             finite = bool(np.isfinite(P).all())
@@ -103,7 +114,7 @@ def main() -> None:
             err = float(np.linalg.norm(P.sum(0) - b)) if finite else float("nan")
             print(
                 f"| {n} | {eps:g} | {method} | {seconds:.4f} | {seconds / plain_t:.2f} | "
-                f"{f'{paired:.2f}' if method == 'ours' else ''} | {cost:.6f} | "
+                f"{f'{paired:.3f} [{low:.3f}, {high:.3f}]' if method == 'ours' else ''} | {cost:.6f} | "
                 f"{cost - exact:+.2e} | {err:.1e} | {'yes' if err <= TOL else 'NO'} |",
                 flush=True,
             )

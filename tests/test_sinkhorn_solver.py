@@ -251,3 +251,71 @@ def test_iteration_count_is_what_pot_ran():
     _, log = ot.sinkhorn(a, b, M, 0.02, stopThr=1e-9, numItermax=10_000, log=True)
     assert res.n_iter == log["niter"] + 1 and res.n_iter % res.error_every == 1
     np.testing.assert_array_equal(res.plan, sinkhorn_steps(a, b, M, eps=0.02, k=res.n_iter).plan)
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (7, 5), (33, 3), (5, 40)])
+def test_one_pass_bounds_and_report_match_numpy(monkeypatch, shape):
+    """The fused reductions must equal numpy's: bounds on any layout, the report on any split of rows into blocks."""
+    rng = np.random.default_rng(30)
+    M, P = rng.normal(size=shape), rng.uniform(size=shape)
+    read_only = M.copy()
+    read_only.flags.writeable = False
+    for view in (M, M.T, read_only, M[:, ::-1]):
+        assert core.sinkhorn.solver._bounds(view) == (view.min(), view.max())
+    for block_bytes in (8 * shape[1], 8 * shape[1] * 3, 1 << 19):  # 1 row, 3 rows, all rows per block
+        monkeypatch.setattr(core.sinkhorn.solver, "BLOCK_BYTES", block_bytes)
+        cost, rows, cols = core.sinkhorn.solver._cost_and_marginals(P, M)
+        assert cost == pytest.approx(float(np.sum(P * M)), rel=1e-12)
+        np.testing.assert_allclose(rows, P.sum(1), rtol=1e-12)
+        np.testing.assert_allclose(cols, P.sum(0), rtol=1e-12)
+    for value, check in ((np.nan, lambda lo, hi: np.isnan(lo) and np.isnan(hi)), (-np.inf, lambda lo, hi: lo < -1e308)):
+        bad = M.copy()
+        bad[-1, -1] = value
+        assert check(*core.sinkhorn.solver._bounds(bad))
+
+
+def test_where_pot_converges_the_wrapper_reads_the_cost_once_and_the_plan_never(monkeypatch):
+    """Its overhead over plain POT is one pass over M (bounds, which also catch NaN and inf); cost and marginal
+    error are computed when read, and they are right."""
+    a, b, M = _clouds(60, seed=31)
+    module = core.sinkhorn.solver
+    calls = []
+    for name in ("_col_sums", "_row_sums", "_cost_and_marginals"):
+        real = getattr(module, name)
+        monkeypatch.setattr(module, name, lambda *args, _real=real, _name=name: calls.append(_name) or _real(*args))
+    res = sinkhorn(a, b, M, eps=0.05, tol=1e-9)
+    assert res.method == "sinkhorn" and calls == []
+    assert res.converged == (np.linalg.norm(res.plan.sum(0) - b) <= 1e-9)
+    assert res.cost == pytest.approx(float(np.sum(res.plan * M)), rel=1e-12)
+    marginal = np.abs(res.plan.sum(1) - a).sum() + np.abs(res.plan.sum(0) - b).sum()
+    assert res.marginal_error == pytest.approx(marginal, abs=1e-15)
+    assert res.cost == pytest.approx(float(np.sum(res.plan * M)), rel=1e-12) and calls == ["_cost_and_marginals"]
+
+
+@pytest.mark.parametrize("max_iter", [1, 5, 11, 40, 10_000])
+def test_converged_is_the_returned_plans_column_error_however_pot_stopped(max_iter):
+    """``converged`` comes from POT's last error when POT stopped on it, else from the plan's column sums: both
+    must agree with the plan itself, also when the budget ends on or between POT's checks."""
+    _, _, M = _clouds(40, 30, seed=32)
+    a, b = _random_weights(40, 33), _random_weights(30, 34)
+    for tol in (1e-3, 1e-6, 1e-9):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the unconverged runs warn; their flag is what is tested
+            res = sinkhorn(a, b, M, eps=0.02, tol=tol, max_iter=max_iter)
+        error = np.linalg.norm(res.plan.sum(0) - b)
+        assert res.converged == (error <= tol) or abs(error - tol) < 1e-15
+
+
+def test_a_result_survives_a_pickle_round_trip_as_streamlit_caches_it():
+    """st.cache_data pickles results: before and after the lazy cost is computed."""
+    import pickle
+
+    a, b, M = _clouds(20, seed=35)
+    res = sinkhorn(a, b, M, eps=0.05)
+    before = pickle.loads(pickle.dumps(res))  # cost not computed yet
+    expected = float(np.sum(res.plan * M))
+    assert res.cost == pytest.approx(expected, rel=1e-12)
+    after = pickle.loads(pickle.dumps(res))  # carries the computed cost
+    for copy in (before, after):
+        assert copy.cost == pytest.approx(expected, rel=1e-12) and copy.converged == res.converged
+        np.testing.assert_array_equal(copy.plan, res.plan)

@@ -20,11 +20,13 @@ from __future__ import annotations
 import time
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+from functools import cached_property
 
 import numpy as np
 import ot
 import pandas as pd
+import torch
 
 from core._validation import check_array, check_int, check_positive, check_same_mass, check_weights
 
@@ -35,28 +37,78 @@ SCALING_INNER = 100  # iteration budget of each intermediate stage (POT's numInn
 TAU_PER_POINT = 1e3  # absorb scalings above 1e3 * max(n, m); POT's fixed 1e3 re-absorbs every iteration once n >= 1000
 DEFAULT_MAX_ITER = 10_000  # eps = 1e-4 max(M) needs ~3,000-6,000 iterations at n = 60-1000; caps a run at seconds
 DEFAULT_TOL = 1e-6  # column-marginal violation ||P^T 1 - b||_2 (POT's stopThr): 1e-6 of the total mass
+BLOCK_BYTES = 1 << 19  # row blocks of 512 KiB stay in a core's L2 cache (1 MiB here) between reductions
 
 
 @dataclass(frozen=True)
 class SinkhornResult:
-    """An entropic transport plan and how it was found."""
+    """An entropic transport plan and how it was found.
+
+    ``cost`` and ``marginal_error`` are computed from ``plan`` and ``M`` on first access (one pass over both), not
+    by the solver, so a caller who needs only the plan pays for no more than POT's own work.
+    """
 
     plan: np.ndarray  # (n, m) P_eps, rows sum to a
-    cost: float  # <P, M>, in units of M, without the entropy term
     n_iter: int  # Sinkhorn iterations run (one iteration = one column and one row rescaling)
     converged: bool  # ||P^T 1 - b||_2 <= tol
     errors: np.ndarray  # (k,) ||P^T 1 - b||_2 recorded every `error_every` iterations
     error_every: int  # iterations between two entries of `errors`
-    marginal_error: float  # ||P 1 - a||_1 + ||P^T 1 - b||_1: mass in the wrong row or column
     eps: float  # entropic regularisation, in units of M
     method: str  # the POT method that produced the plan
+    a: np.ndarray = field(repr=False, compare=False)  # (n,) source weights of the problem solved
+    b: np.ndarray = field(repr=False, compare=False)  # (m,) target weights
+    M: np.ndarray = field(repr=False, compare=False)  # (n, m) the ground cost (the caller's array, not a copy)
+
+    @cached_property
+    def _report(self) -> tuple[float, float]:
+        cost, rows, cols = _cost_and_marginals(self.plan, self.M)
+        return cost, float(np.abs(rows - self.a).sum() + np.abs(cols - self.b).sum())
+
+    @property
+    def cost(self) -> float:
+        """<P, M>, in units of M, without the entropy term."""
+        return self._report[0]
+
+    @property
+    def marginal_error(self) -> float:
+        """||P 1 - a||_1 + ||P^T 1 - b||_1: mass in the wrong row or column."""
+        return self._report[1]
+
+
+def _row_step(M: np.ndarray) -> int:
+    return max(1, BLOCK_BYTES // max(1, M.shape[1] * M.itemsize))
+
+
+def _bounds(M: np.ndarray) -> tuple[float, float]:
+    """(min, max) of M in one fused pass (``torch.aminmax`` on a zero-copy view; numpy needs one pass for each).
+
+    NaN anywhere makes both NaN; inf makes one of them infinite.
+    """
+    if M.flags.c_contiguous and M.flags.writeable and min(M.strides) >= 0:  # torch views these without a copy
+        lo, hi = torch.aminmax(torch.from_numpy(M))
+    else:
+        lo, hi = M.min(), M.max()
+    return float(lo), float(hi)
+
+
+def _cost_and_marginals(P: np.ndarray, M: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+    """<P, M>, P 1 and P^T 1 in one pass over P and M (row blocks: the block of P is summed twice from cache)."""
+    n, m = P.shape
+    step, ones = _row_step(P), np.ones(max(n, m))
+    cost, rows, cols = 0.0, np.empty(n), np.zeros(m)
+    for i in range(0, n, step):
+        block = P[i : i + step]  # (k, m)
+        cost += float(np.einsum("ij,ij->", block, M[i : i + step]))
+        rows[i : i + step] = block @ ones[:m]
+        cols += ones[: block.shape[0]] @ block
+    return cost, rows, cols
 
 
 def _checked(a: object, b: object, M: object) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple[float, float]]:
-    """Validated weights and cost, and (min, max) of the cost: two reductions that also catch NaN and inf."""
+    """Validated weights and cost, and (min, max) of the cost: one pass over it, which also catches NaN and inf."""
     try:
         arr = np.asarray(M, dtype=np.float64)
-        bounds = (float(arr.min()), float(arr.max())) if arr.ndim == 2 and arr.size > 0 else (np.nan, np.nan)
+        bounds = _bounds(arr) if arr.ndim == 2 and arr.size > 0 else (np.nan, np.nan)
     except (TypeError, ValueError):
         arr, bounds = None, (np.nan, np.nan)
     M = arr if np.isfinite(bounds).all() else check_array(M, "M", ndim=2)  # its message names the problem
@@ -105,40 +157,45 @@ def _row_sums(P: np.ndarray) -> np.ndarray:
 
 
 def _pot_plan(a, b, M, eps: float, max_iter: int, tol: float, *, scaling: bool = True, bounds=None) -> tuple:
-    """Solve with POT by the first stable route; return plan, n_iter, errors, method, cols.
+    """Solve with POT by the first stable route; return plan, n_iter, errors, method, column error.
 
     Routes: plain Sinkhorn (``ot.sinkhorn``, called on ``M`` itself, no copy) when ``max(M) / eps <= 500`` and
     ``M >= 0``, so the kernel ``exp(-M / eps)`` is representable; else, or when plain Sinkhorn returns NaN/inf or
     stops unconverged, epsilon scaling over the stabilized solver (with ``scaling=False``: the stabilized solver from
     a cold start, which keeps the textbook iterates); the log-domain solver as the last resort against NaN or inf.
-    Every POT call runs with ``warn=False``: convergence is judged here from the returned plan, never from captured
-    warnings. The plain route's plan is returned as POT computed it (its rows are exact after the last row
-    rescaling); the column sums ``cols`` are computed once and serve the NaN check, the convergence check and the
-    caller's diagnostics.
+    Every POT call runs with ``warn=False``: convergence is judged here, never from captured warnings.
+
+    The plain route's plan is returned as POT computed it (its rows are exact after the last row rescaling). When
+    POT stopped on its own check, the column error ``||P^T 1 - b||_2`` of that final iterate is POT's last recorded
+    error: it stops right after measuring it below ``tol``, and a finite error below ``tol`` also means a finite
+    plan (nonnegative entries with finite column sums). Only otherwise are the column sums computed here.
     """
-    lo, hi = bounds if bounds is not None else (float(M.min()), float(M.max()))
+    lo, hi = bounds if bounds is not None else _bounds(M)
     plain = hi - lo <= PLAIN_MAX_RATIO * eps
     M0 = M if 0.0 <= lo and hi <= PLAIN_MAX_RATIO * eps else M - lo  # (n, m); a shift leaves the plan unchanged
     out, spent = None, 0  # spent: iterations of routes given up on, counted in n_iter
     if plain:
         P, log = ot.sinkhorn(a, b, M0, eps, numItermax=max_iter, stopThr=tol, log=True, warn=False)
-        spent, cols = log["niter"] + 1, _col_sums(P)  # (m,)
-        if np.isfinite(float(cols.sum())):  # NaN or inf anywhere in P reaches the sum
-            out = (P, spent, log["err"], "sinkhorn", cols)
-            if not scaling or _col_error(cols, b) <= tol:
+        spent, errors = log["niter"] + 1, log["err"]
+        if errors and float(errors[-1]) < tol:  # POT stopped on this very iterate's column error
+            return _finish((P, spent, errors, "sinkhorn", float(errors[-1])))
+        col_err = _col_error(_col_sums(P), b)
+        if np.isfinite(col_err):  # NaN or inf anywhere in P reaches the column sums
+            out = (P, spent, errors, "sinkhorn", col_err)
+            if not scaling or col_err <= tol:
                 return _finish(out)
     route = _scaled if scaling else lambda *args: _stabilized(*args)[:3]
     P, n_iter, errors = route(a, b, M0, eps, max_iter, tol)
     P = _rows_exact(P, a)
-    cols = _col_sums(P)  # (m,)
-    if np.isfinite(float(cols.sum())) and (out is None or _col_error(cols, b) < _col_error(out[4], b)):
-        out = (P, n_iter + spent, errors, "epsilon_scaling" if scaling else "sinkhorn_stabilized", cols)
+    col_err = _col_error(_col_sums(P), b)
+    if np.isfinite(col_err) and (out is None or col_err < out[4]):
+        out = (P, n_iter + spent, errors, "epsilon_scaling" if scaling else "sinkhorn_stabilized", col_err)
     if out is None:
         P, log = ot.sinkhorn(
             a, b, M0, eps, method="sinkhorn_log", numItermax=max_iter, stopThr=tol, log=True, warn=False
         )
         P = _rows_exact(P, a)
-        out = (P, log["niter"] + 1 + spent, log["err"], "sinkhorn_log", _col_sums(P))
+        out = (P, log["niter"] + 1 + spent, log["err"], "sinkhorn_log", _col_error(_col_sums(P), b))
     return _finish(out)
 
 
@@ -149,8 +206,8 @@ def _rows_exact(P, a):
 
 
 def _finish(out: tuple) -> tuple:
-    P, n_iter, errors, method, cols = out
-    return P, int(n_iter), np.array([float(e) for e in errors]), method, cols
+    P, n_iter, errors, method, col_err = out
+    return P, int(n_iter), np.array([float(e) for e in errors]), method, float(col_err)
 
 
 def _solve(
@@ -166,23 +223,23 @@ def _solve(
 ) -> SinkhornResult:
     ia, ib = a > 0, b > 0  # zero-weight rows and columns carry no mass: solve without them
     if ia.all() and ib.all():
-        P, n_iter, errors, method, cols = _pot_plan(a, b, M, eps, max_iter, tol, scaling=scaling, bounds=bounds)
+        P, n_iter, errors, method, col_err = _pot_plan(a, b, M, eps, max_iter, tol, scaling=scaling, bounds=bounds)
     else:
         P = np.zeros_like(M)  # (n, m)
         sub, n_iter, errors, method, _ = _pot_plan(a[ia], b[ib], M[np.ix_(ia, ib)], eps, max_iter, tol, scaling=scaling)
         P[np.ix_(ia, ib)] = sub
-        cols = _col_sums(P)  # (m,)
-    col_err = _col_error(cols, b)
+        col_err = _col_error(_col_sums(P), b)
     return SinkhornResult(
         plan=P,
-        cost=float(np.einsum("ij,ij->", P, M)),  # <P, M> without an (n, m) temporary
         n_iter=n_iter,
         converged=col_err <= tol,
         errors=errors,
         error_every=10 if method in ("sinkhorn", "sinkhorn_log") else 20,
-        marginal_error=float(np.abs(_row_sums(P) - a).sum() + np.abs(cols - b).sum()),
         eps=eps,
         method=method,
+        a=a,
+        b=b,
+        M=M,
     )
 
 
@@ -227,8 +284,8 @@ def sinkhorn(
     Returns
     -------
     SinkhornResult
-        ``plan`` (n, m), ``cost`` = <P, M> (no entropy term), ``n_iter``, ``converged``, ``errors``. If the run
-        stops unconverged, ``converged`` is False and a warning says which knob to turn.
+        ``plan`` (n, m), ``cost`` = <P, M> (no entropy term, computed when first read), ``n_iter``, ``converged``,
+        ``errors``. If the run stops unconverged, ``converged`` is False and a warning says which knob to turn.
 
     References
     ----------
@@ -274,10 +331,10 @@ def sinkhorn_steps(a: object, b: object, M: object, *, eps: float, k: int) -> Si
     SinkhornResult
         The iterate; ``converged`` says whether it is already within the default tolerance 1e-6.
     """
-    a, b, M = _check_problem(a, b, M)
+    a, b, M, bounds = _checked(a, b, M)
     eps = check_positive(eps, "eps")
     k = check_int(k, "k", low=1, high=1_000_000)
-    res = _solve(a, b, M, eps, k, 0.0, scaling=False)  # stopThr = 0: POT runs all k iterations
+    res = _solve(a, b, M, eps, k, 0.0, scaling=False, bounds=bounds)  # stopThr = 0: POT runs all k iterations
     return replace(res, converged=bool(np.linalg.norm(res.plan.sum(0) - b) <= DEFAULT_TOL))
 
 
@@ -336,7 +393,7 @@ def epsilon_sweep(
         ``iterations``, ``seconds``, ``exact_seconds`` (the LP, for comparison), ``converged``, ``method``.
         Costs and bounds are in units of ``M`` (entropies in nats).
     """
-    a, b, M = _check_problem(a, b, M)
+    a, b, M, bounds = _checked(a, b, M)
     eps_values = [check_positive(e, "epsilons") for e in np.atleast_1d(np.asarray(epsilons, dtype=float))]
     max_iter = check_int(max_iter, "max_iter", low=1)
     tol = check_positive(tol, "tol")
@@ -351,7 +408,7 @@ def epsilon_sweep(
         times = []
         for _ in range(repeats):
             t0 = time.perf_counter()
-            res = _solve(a, b, M, eps, max_iter, tol)
+            res = _solve(a, b, M, eps, max_iter, tol, bounds=bounds)
             times.append(time.perf_counter() - t0)
         rows.append(
             {
