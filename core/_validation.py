@@ -91,9 +91,9 @@ def check_array(
             _fail(name, f"an array with {' or '.join(map(str, allowed))} dimension(s)", f"shape {arr.shape}")
     if arr.shape and arr.shape[0] < min_len:
         _fail(name, f"an array with at least {min_len} entries", f"shape {arr.shape}")
-    if np.issubdtype(arr.dtype, np.floating) and not np.all(np.isfinite(arr)):
+    if arr.dtype.kind == "f" and not np.isfinite(arr).all():  # kind "f": every floating dtype
         _fail(name, "free of NaN and inf", f"{int(np.sum(~np.isfinite(arr)))} non-finite entries")
-    if nonnegative and np.any(arr < 0):
+    if nonnegative and (arr < 0).any():
         _fail(name, "nonnegative", f"minimum {arr.min():.3g}")
     return arr
 

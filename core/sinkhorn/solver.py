@@ -17,6 +17,7 @@ Distances: Lightspeed Computation of Optimal Transport", NeurIPS 2013.
 
 from __future__ import annotations
 
+import math
 import time
 import warnings
 from collections.abc import Sequence
@@ -111,7 +112,8 @@ def _checked(a: object, b: object, M: object) -> tuple[np.ndarray, np.ndarray, n
         bounds = _bounds(arr) if arr.ndim == 2 and arr.size > 0 else (np.nan, np.nan)
     except (TypeError, ValueError):
         arr, bounds = None, (np.nan, np.nan)
-    M = arr if np.isfinite(bounds).all() else check_array(M, "M", ndim=2)  # its message names the problem
+    finite = math.isfinite(bounds[0]) and math.isfinite(bounds[1])
+    M = arr if finite else check_array(M, "M", ndim=2)  # its message names the problem
     a = check_weights(a, "a", M.shape[0])
     b = check_weights(b, "b", M.shape[1])
     check_same_mass(a, b)
