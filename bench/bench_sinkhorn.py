@@ -78,7 +78,11 @@ def timed(methods: tuple[str, ...], a, b, M, eps: float, max_iter: int) -> tuple
     times: dict[str, list[float]] = {m: [] for m in methods}
     plans: dict[str, np.ndarray] = {}
     spent, r = 0.0, 0
-    while r < REPEATS or (spent < PAIRED_S and r < MAX_ROUNDS):
+
+    def pairing() -> bool:  # more rounds of ours and plain POT: time left, and neither too slow to repeat
+        return spent < PAIRED_S and r < MAX_ROUNDS and max(times["ours"][-1], times["sinkhorn"][-1]) <= SLOW_S
+
+    while r < REPEATS or pairing():
         order = methods if r % 2 == 0 else (methods[1], methods[0], *methods[2:])
         for method in order if r < REPEATS else order[:2]:
             if times[method] and times[method][-1] > SLOW_S:
@@ -88,7 +92,8 @@ def timed(methods: tuple[str, ...], a, b, M, eps: float, max_iter: int) -> tuple
             times[method].append(time.perf_counter() - t0)
             spent += times[method][-1] if method in ("ours", "sinkhorn") else 0.0
         r += 1
-    ratios = np.array(times["ours"]) / np.array(times["sinkhorn"])  # (rounds,)
+    k = min(len(times["ours"]), len(times["sinkhorn"]))  # a run past SLOW_S stops repeating: pair the rounds both ran
+    ratios = np.array(times["ours"][:k]) / np.array(times["sinkhorn"][:k])  # (k,)
     rng = np.random.default_rng(0)
     boot = np.median(rng.choice(ratios, size=(2000, len(ratios))), axis=1)  # (2000,)
     interval = (float(np.percentile(boot, 5)), float(np.percentile(boot, 95)))
