@@ -108,3 +108,14 @@ def test_past_the_lp_tab_quotes_time_and_memory():
     assert "128 MB" in text and "4 bytes per entry" in text
     assert "At n = 1,000 the exact LP took" in text and "extrapolated (not run)" in text
     assert _charts(at) >= 1
+
+
+def test_small_shares_keep_their_digits():
+    """At eps = 1e-4 the gap is ~0.002% of OT: the page must not print it as 0.00%."""
+    from ui.views.sinkhorn import percent
+
+    assert [percent(x) for x in (0.2037, 0.01, 2.1e-5, 0.0, -3e-4)] == ["20.37%", "1.00%", "0.0021%", "0.00%", "-0.03%"]
+    at = open_page("sinkhorn", {**SMALL, "sk_eps": "0.0001", "sk_tab": "The ε trade-off"})
+    assert_clean(at)
+    notice = _notices(at)
+    assert "of OT" in notice and "(0.00% of OT" not in notice

@@ -18,6 +18,11 @@ REFERENCES = [
 ]
 
 
+def percent(share: float) -> str:
+    """A share as a percentage: two decimals from 1% up, two significant digits below (0.0021%, never 0.00%)."""
+    return f"{share:.2%}" if abs(share) >= 0.01 or share == 0 else f"{share * 100:.2g}%"
+
+
 def iterations_run(iterations: int, method: str) -> str:
     """The iteration count as run, with why plain counts end in 1 (POT checks the marginals every 10th)."""
     if method in ("sinkhorn", "sinkhorn_log"):
@@ -38,10 +43,11 @@ def normalisation_notice(view, row: pd.Series, eps: float, k: int) -> str:
         else ""
     )
     return (
-        f"After k = {k} iterations the rows sum to a exactly, and {steps.marginal_error / 2:.2%} of the mass still "
-        f"sits in the wrong columns; cost ⟨P, M⟩ = {steps.cost:.4f} against the exact {view.exact_cost:.4f}.{below} "
+        f"After k = {k} iterations the rows sum to a exactly, and {percent(steps.marginal_error / 2)} of the mass "
+        f"still sits in the wrong columns; cost ⟨P, M⟩ = {steps.cost:.4f} against the exact "
+        f"{view.exact_cost:.4f}.{below} "
         f"At ε = {eps:g} Sinkhorn meets the tolerance after {iterations_run(row.iterations, row.method)}, at cost "
-        f"{row.cost:.4f}: {row.rel_gap:.2%} above exact."
+        f"{row.cost:.4f}: {percent(row.rel_gap)} above exact."
     )
 
 
@@ -49,7 +55,7 @@ def tradeoff_notice(sweep: pd.DataFrame, eps: float) -> str:
     """The gap, the bound and the effort at the chosen eps and at the smallest eps."""
     row, low = sweep.loc[sweep["eps"] == eps].iloc[0], sweep.iloc[0]
     return (
-        f"At ε = {eps:g} the gap is {row.gap:.2e} ({row.rel_gap:.2%} of OT = {row.exact_cost:.4f}), "
+        f"At ε = {eps:g} the gap is {row.gap:.2e} ({percent(row.rel_gap)} of OT = {row.exact_cost:.4f}), "
         f"{'under' if row.gap <= row.bound else 'above'} the bound ε log n = {row.bound:.2e}; Sinkhorn ran "
         f"{iterations_run(row.iterations, row.method)} in {row.seconds * 1e3:.1f} ms. At ε = {low.eps:g}: gap "
         f"{low.gap:.1e}, {low.iterations} iterations ({low.seconds * 1e3:.1f} ms). The exact LP took "
@@ -119,7 +125,7 @@ def scale_notice(df: pd.DataFrame, exponent: float, eps: float) -> str:
     top = sk.iloc[-1]
     text = (
         f"Sinkhorn (torch {top.dtype}, ε = {eps:g}) solved n = {top.name:,} in {top.seconds:.2f} s "
-        f"({top.iterations:.0f} iterations, {top.marginal_error:.2%} of the mass left in wrong columns), "
+        f"({top.iterations:.0f} iterations, {percent(top.marginal_error)} of the mass left in wrong columns), "
         f"holding {top.memory_mb:,.0f} MB: the {top.name:,} × {top.name:,} cost "
         f"matrix and plan at {top.cost_bytes / top.name**2:.0f} bytes per entry. "
     )
